@@ -1,0 +1,180 @@
+"""OPDs (who sends what, by when, to whom feedback goes) and submission types (columns, aliases, checks).
+
+Adding a submission type is a YAML entry in `submission_types.yaml` plus its suite in `expectations/`: no code.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+ColumnKind = Literal["nik", "kk", "text", "name", "date", "enum", "int", "amount", "kelurahan", "sex", "yn", "rtrw"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(Strict):
+    name: str
+    email: EmailStr
+
+
+class Column(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: ColumnKind = "text"
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()  # allowed values for kind=enum (compared case-insensitively)
+    default: str | int | None = None
+    min: float | None = None  # numeric range (int/amount)
+    max: float | None = None
+    # date range relative to E (the last day of the period): days after E allowed (0 = on or before E)
+    max_days_after_end: int = 0
+    min_year: int | None = None  # for int columns like tahun_anggaran: lower bound
+    max_years_after_end: int | None = None  # for int year columns: year(E) + n
+
+    @model_validator(mode="after")
+    def _enum_has_values(self):
+        if self.kind == "enum" and not self.values:
+            raise ValueError(f"kolom '{self.name}' berjenis enum tetapi daftar 'values' kosong")
+        return self
+
+
+class SubmissionType(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str  # Indonesian, shown to OPDs
+    unit: Literal["person", "household"]
+    group_by: str | None = None  # e.g. no_kk for kelurahan_usulan (persons grouped into households)
+    columns: tuple[Column, ...]
+    reject_error_share: float = Field(0.5, ge=0, le=1)  # more than this share of rows in error rejects the file
+    age_range: tuple[int, int] | None = None  # plausible ages (warning outside)
+    nik_optional_when: tuple[str, ...] = ()  # missing NIK only a warning when these are all present
+    sheet_hints: tuple[str, ...] = ()  # sheet names to prefer when a workbook has several
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+class SubmissionTypesConfig(Strict):
+    common_aliases: dict[str, tuple[str, ...]] = {}
+    types: tuple[SubmissionType, ...]
+
+    @model_validator(mode="after")
+    def _unique(self):
+        codes = [t.code for t in self.types]
+        dupes = {c for c in codes if codes.count(c) > 1}
+        if dupes:
+            raise ValueError(f"kode jenis kiriman ganda: {', '.join(sorted(dupes))}")
+        return self
+
+    def get(self, code: str) -> SubmissionType:
+        for t in self.types:
+            if t.code == code:
+                return t
+        known = ", ".join(t.code for t in self.types)
+        raise KeyError(f"Jenis kiriman '{code}' tidak dikenal. Jenis yang tersedia: {known}.")
+
+    def aliases_for(self, type_code: str) -> dict[str, str]:
+        """Map of normalised header text -> canonical column name for one type."""
+        out: dict[str, str] = {}
+        for col in self.get(type_code).columns:
+            for alias in (col.name, *self.common_aliases.get(col.name, ()), *col.aliases):
+                out[header_key(alias)] = col.name
+        return out
+
+
+def header_key(text: str) -> str:
+    """How headers are compared: case-, space- and punctuation-insensitive ('No. NIK' == 'no nik' == 'NO_NIK')."""
+    return re.sub(r"[^a-z0-9]+", "", str(text).lower())
+
+
+class Opd(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9\-]*$")
+    name: str
+    required: bool = True
+    deadline_day: int = Field(5, ge=1, le=28)
+    submissions: tuple[str, ...]
+    contacts: tuple[Contact, ...] = ()
+
+
+class KelurahanOpds(Strict):
+    """Every kelurahan may send proposals from its own folder `kel-<10-digit code>`; none is required."""
+
+    enabled: bool = True
+    submissions: tuple[str, ...] = ("kelurahan_usulan",)
+    required: bool = False
+    deadline_day: int = Field(5, ge=1, le=28)
+
+
+class OpdsConfig(Strict):
+    schedule_day: int = Field(10, ge=1, le=28)  # day of month the monthly run starts (07:00 WIB)
+    reminder_days_before: int = Field(3, ge=0, le=20)
+    stewards: tuple[Contact, ...] = ()
+    opds: tuple[Opd, ...]
+    kelurahan: KelurahanOpds = KelurahanOpds()
+
+    @field_validator("opds")
+    @classmethod
+    def _unique(cls, v):
+        codes = [o.code for o in v]
+        dupes = {c for c in codes if codes.count(c) > 1}
+        if dupes:
+            raise ValueError(f"kode OPD ganda: {', '.join(sorted(dupes))}")
+        return v
+
+    def check_types(self, types: SubmissionTypesConfig, path: Path) -> None:
+        from tkpk.config import ConfigError
+
+        known = {t.code for t in types.types}
+        for opd in self.opds:
+            for sub in opd.submissions:
+                if sub not in known:
+                    raise ConfigError(
+                        f"Konfigurasi salah di berkas {path.name}: OPD '{opd.code}' mengirim jenis '{sub}' "
+                        f"yang tidak ada di submission_types.yaml (yang ada: {', '.join(sorted(known))})."
+                    )
+
+    def all_opds(self, kelurahan_codes: list[str] | None = None) -> list[Opd]:
+        """Configured OPDs plus one per kelurahan (`kel-1571011001`) when kelurahan submissions are enabled."""
+        out = list(self.opds)
+        if self.kelurahan.enabled:
+            if kelurahan_codes is None:
+                from tkpk.normalize.kelurahan import KelurahanIndex
+
+                kelurahan_codes = [k.kode_kelurahan for k in KelurahanIndex.load().rows]
+            for code in kelurahan_codes:
+                digits = code.replace(".", "")
+                out.append(
+                    Opd(
+                        code=f"kel-{digits}",
+                        name=f"Kelurahan {_kelurahan_name(code)}",
+                        required=self.kelurahan.required,
+                        deadline_day=self.kelurahan.deadline_day,
+                        submissions=self.kelurahan.submissions,
+                    )
+                )
+        return out
+
+    def get(self, code: str) -> Opd:
+        for opd in self.all_opds():
+            if opd.code == code:
+                return opd
+        raise KeyError(f"OPD '{code}' tidak ada di konfigurasi opds.yaml.")
+
+
+def _kelurahan_name(code: str) -> str:
+    from tkpk.normalize.kelurahan import KelurahanIndex
+
+    found = KelurahanIndex.load().by_code.get(code)
+    return found.kelurahan if found else code

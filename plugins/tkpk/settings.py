@@ -1,0 +1,54 @@
+"""Runtime settings from environment variables, with defaults for the embedded (one-machine) setup.
+
+Every path default is under the project root: `var/` for runtime state and `data/landing/` for the landing zone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(os.environ.get("TKPK_HOME", Path(__file__).resolve().parents[2]))
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live. Construct with `Settings.from_env()`; tests pass explicit values."""
+
+    database_url: str
+    landing_url: str
+    archive_url: str
+    reports_dir: Path
+    outbox_dir: Path
+    config_dir: Path
+    reference_dir: Path
+    expectations_dir: Path
+    sql_dir: Path
+    templates_dir: Path
+    var_dir: Path
+    storage_options: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides) -> Settings:
+        var = Path(_env("TKPK_VAR_DIR", str(PROJECT_ROOT / "var")))
+        values = dict(
+            database_url=_env("TKPK_DATABASE_URL", f"sqlite:///{var / 'warehouse.db'}"),
+            landing_url=_env("TKPK_LANDING_URL", (PROJECT_ROOT / "data" / "landing").as_uri()),
+            archive_url=_env("TKPK_ARCHIVE_URL", (var / "archive").as_uri()),
+            reports_dir=Path(_env("TKPK_REPORTS_DIR", str(var / "reports"))),
+            outbox_dir=Path(_env("TKPK_OUTBOX_DIR", str(var / "outbox"))),
+            config_dir=Path(_env("TKPK_CONFIG_DIR", str(PROJECT_ROOT / "include" / "config"))),
+            reference_dir=Path(_env("TKPK_REFERENCE_DIR", str(PROJECT_ROOT / "include" / "reference"))),
+            expectations_dir=Path(_env("TKPK_EXPECTATIONS_DIR", str(PROJECT_ROOT / "expectations"))),
+            sql_dir=PROJECT_ROOT / "include" / "sql",
+            templates_dir=PROJECT_ROOT / "include" / "templates",
+            var_dir=var,
+        )
+        values.update(overrides)
+        return cls(**values)
