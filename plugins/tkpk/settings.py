@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+REFERENCE_FILE = "kota_jambi_kelurahan_kepmendagri2025.csv"  # Kepmendagri 300.2.2-2138/2025
 PROJECT_ROOT = Path(os.environ.get("TKPK_HOME", Path(__file__).resolve().parents[2]))
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-REFERENCE_FILE = "kota_jambi_kelurahan_kepmendagri2025.csv"
+from tkpk.settings import REFERENCE_FILE  # noqa: F401 - re-exported
+
 _PREFIX_RE = re.compile(r"^(kel(urahan)?|desa/kelurahan|desa)\.?\s+", re.I)
 _SPACE_RE = re.compile(r"[\s_\-.]+")
 
