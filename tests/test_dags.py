@@ -115,3 +115,12 @@ def test_dag_file_parses_fast_without_heavy_imports(dag_file):
     loaded_heavy = [m for m in result["modules"] if m.split(".")[0] in HEAVY]
     assert not loaded_heavy, f"{dag_file} imports heavy modules at parse time: {loaded_heavy[:5]}"
     assert result["seconds"] < 2.0, f"{dag_file} takes {result['seconds']:.2f}s to parse"
+
+
+def test_registry_dag_emits_the_asset_the_monthly_dag_reads(dagbag):
+    registry = dagbag.dags["tkpk_registry"]
+    outlets = registry.get_task("load_snapshots").outlets
+    assert [a.uri for a in outlets] == ["tkpk://warehouse/registry_snapshot"]
+    # time-based: a registry load must not trigger a monthly run (no mid-month e-mail)
+    monthly = dagbag.dags["tkpk_monthly"]
+    assert "CronTriggerTimetable" in type(monthly.timetable).__name__

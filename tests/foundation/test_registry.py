@@ -98,3 +98,20 @@ def test_cli_registry_load(sqlite_warehouse, tmp_path, capsys):
     assert code == 0 and "2 keluarga" in out and "3 jiwa" in out
     assert cli(["registry", "load", str(src), "--snapshot-date", "25-09-2026",
                 "--database-url", sqlite_warehouse]) == 1
+
+
+def test_pending_snapshots_lists_new_and_changed_folders(sqlite_warehouse, tmp_path):
+    from tkpk.registry import pending_snapshots
+
+    landing = tmp_path / "landing"
+    write_registry(landing / "registry" / "2026-09-25")
+    write_registry(landing / "registry" / "2026-12-20")
+    (landing / "registry" / "catatan").mkdir()  # not a date: ignored
+    url = landing.as_uri()
+    assert pending_snapshots(sqlite_warehouse, url) == ["2026-09-25", "2026-12-20"]
+    load_snapshot(sqlite_warehouse, str(landing / "registry" / "2026-09-25"), date(2026, 9, 25))
+    assert pending_snapshots(sqlite_warehouse, url) == ["2026-12-20"]
+    changed = [dict(r) for r in HOUSEHOLDS]
+    changed[1]["desil"] = "2"  # a corrected delivery for the same date
+    write_registry(landing / "registry" / "2026-09-25", changed, PERSONS)
+    assert pending_snapshots(sqlite_warehouse, url) == ["2026-09-25", "2026-12-20"]

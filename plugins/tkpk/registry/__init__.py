@@ -208,3 +208,38 @@ def snapshot_for_period(session: Session, period: Period | str) -> RegistrySnaps
         .order_by(RegistrySnapshot.snapshot_date.desc())
         .limit(1)
     )
+
+
+def pending_snapshots(database_url: str, landing_url: str, storage_options: dict | None = None) -> list[str]:
+    """Snapshot folders under `{landing}/registry/` (named YYYY-MM-DD) that are not loaded yet. A folder whose date is
+    already loaded is listed again only if its files changed (load_snapshot compares the sha256)."""
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(f"{landing_url.rstrip('/')}/registry", **(storage_options or {}))
+    if not fs.exists(root):
+        return []
+    dates = []
+    for entry in fs.ls(root, detail=False):
+        name = entry.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            date.fromisoformat(name)
+        except ValueError:
+            continue
+        dates.append(name)
+    with session_scope(database_url) as s:
+        loaded = {d.isoformat(): sha for d, sha in s.execute(select(RegistrySnapshot.snapshot_date,
+                                                                      RegistrySnapshot.sha256))}
+    out = []
+    for name in sorted(dates):
+        if name not in loaded:
+            out.append(name)
+            continue
+        folder = f"{landing_url.rstrip('/')}/registry/{name}"
+        try:
+            _, hh_raw = _read_table(folder, "households", storage_options)
+            _, pp_raw = _read_table(folder, "persons", storage_options)
+        except RegistryError:
+            continue
+        if hashlib.sha256(hh_raw + b"\0" + pp_raw).hexdigest() != loaded[name]:
+            out.append(name)
+    return out

@@ -1,0 +1,29 @@
+"""`tkpk status --period YYYY-MM [--json]`: the submission matrix for stewards."""
+
+from __future__ import annotations
+
+import json
+
+from tkpk.settings import Settings
+
+
+def register(sub) -> None:
+    p = sub.add_parser("status", help="matriks kiriman OPD untuk satu periode")
+    p.add_argument("--period", required=True, help="YYYY-MM")
+    p.add_argument("--json", action="store_true", help="keluaran JSON")
+    p.add_argument("--database-url", default=None)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from tkpk.cli import UsageError
+    from tkpk.period import Period
+    from tkpk.status import format_matrix, submission_matrix
+
+    try:
+        period = str(Period.parse(args.period))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    matrix = submission_matrix(args.database_url or Settings.from_env().database_url, period)
+    print(json.dumps(matrix, ensure_ascii=False, indent=2, default=str) if args.json else format_matrix(matrix))
+    return 0
