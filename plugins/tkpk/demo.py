@@ -29,6 +29,11 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
+def num(n: int) -> str:
+    """Indonesian thousands separator: 10834 -> 10.834."""
+    return f"{n:,}".replace(",", ".")
+
+
 def airflow_env(var: Path, smtp_port: int) -> dict:
     env = dict(os.environ)
     env.update({
@@ -74,15 +79,14 @@ def synthesise(var: Path) -> Path:
     stamp = out / ".params.json"
     params = {"period": PERIODS[0], "households": HOUSEHOLDS, "seed": SEED, "months": len(PERIODS)}
     if stamp.exists() and json.loads(stamp.read_text()) == params:
-        say(f"  data sintetis sudah ada ({HOUSEHOLDS:,} keluarga, seed {SEED}), dipakai ulang".replace(",", "."))
+        say(f"  data sintetis sudah ada ({num(HOUSEHOLDS)} keluarga, seed {SEED}), dipakai ulang")
         return out
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
     counts = generate(out, PERIODS[0], households=HOUSEHOLDS, seed=SEED, months=len(PERIODS))
     stamp.write_text(json.dumps(params))
-    say(f"  {counts.get('households', HOUSEHOLDS):,} keluarga, {counts.get('persons', 0):,} jiwa, "
-        f"{counts.get('submission_rows', 0):,} baris kiriman dalam {time.perf_counter() - started:.1f} dtk"
-        .replace(",", "."))
+    say(f"  {num(counts['households'])} keluarga, {num(counts['persons'])} jiwa, {num(counts['rows'])} baris kiriman "
+        f"dalam {len(counts['periods'])} bulan ({time.perf_counter() - started:.1f} dtk)")
     return out
 
 
@@ -115,7 +119,7 @@ def main() -> int:
     snapshots = sorted((landing / "registry").iterdir())
     for snap in snapshots:
         result = load_snapshot(settings.database_url, str(snap), date.fromisoformat(snap.name), actor="demo")
-        say(f"  snapshot {snap.name}: {result['households']:,} keluarga, {result['persons']:,} jiwa".replace(",", "."))
+        say(f"  snapshot {snap.name}: {num(result['households'])} keluarga, {num(result['persons'])} jiwa")
 
     from tkpk.notify.mailsink import MailSink
 

@@ -22,7 +22,9 @@ def period_lines(settings: Settings, period: str) -> list[str]:
             continue
         text = f"{r['opd_code']:<16} {r['state_label']:<22} {_fmt(r['rows_accepted'])}/{_fmt(r['rows_total'])} baris"
         if r["rejection_reason"]:
-            text += f" - {r['rejection_reason'][:120]}"
+            # the first specific reason ("- file: what is wrong"), not the summary sentence
+            reasons = [ln[2:] for ln in r["rejection_reason"].splitlines() if ln.startswith("- ")]
+            text += f" - {(reasons or [r['rejection_reason']])[0][:160]}"
         lines.append(text)
     with session_scope(settings.database_url) as s:
         links = dict(s.execute(select(PersonLink.match_status, func.count()).where(PersonLink.period == period)

@@ -56,18 +56,7 @@ def smtp_settings():
 
     from tkpk.notify import SmtpSettings
 
-    conn = BaseHook.get_connection(SMTP_CONN_ID)
-    extra = conn.extra_dejson or {}
-    return SmtpSettings(
-        host=conn.host or "localhost",
-        port=int(conn.port or 25),
-        username=conn.login or None,
-        password=conn.password or None,
-        use_ssl=not bool(extra.get("disable_ssl", False)),
-        starttls=not bool(extra.get("disable_tls", False)),
-        timeout=int(extra.get("timeout", 30)),
-        sender=extra.get("from_email"),
-    )
+    return SmtpSettings.from_connection(BaseHook.get_connection(SMTP_CONN_ID))
 
 
 def notify_failure(context) -> None:
