@@ -194,7 +194,8 @@ def tkpk_monthly():
         from tkpk.notify import send_reports as send
 
         info = _period()
-        result = send(settings(), info["period"], smtp_settings(), resend=info["resend"], actor=info["actor"])
+        result = send(settings(), info["period"], smtp_settings(), resend=info["resend"], actor=info["actor"],
+                      run_id=info["run_id"])
         log.info("Periode %s: pengiriman e-mail %s", info["period"], result)
         return result
 

@@ -1,0 +1,18 @@
+-- Registry households and persons per kelurahan in the snapshot in force for the period.
+-- Parameters: :snapshot_id
+WITH hh AS (
+    SELECT h.kode_kelurahan, COUNT(*) AS households,
+           SUM(CASE WHEN h.desil = 1 THEN 1 ELSE 0 END) AS desil1_households
+    FROM registry_household h
+    WHERE h.snapshot_id = :snapshot_id
+    GROUP BY h.kode_kelurahan
+),
+pp AS (
+    SELECT p.kode_kelurahan, COUNT(*) AS persons
+    FROM registry_person p
+    WHERE p.snapshot_id = :snapshot_id
+    GROUP BY p.kode_kelurahan
+)
+SELECT hh.kode_kelurahan, hh.households, hh.desil1_households, COALESCE(pp.persons, 0) AS persons
+FROM hh
+LEFT JOIN pp ON pp.kode_kelurahan = hh.kode_kelurahan

@@ -1,0 +1,108 @@
+"""The failure alert to the data stewards (opds.yaml `stewards`), wired by the DAG as its one failure callback.
+
+Says which DAG and task failed, for which period, the error in one line with every NIK/No KK masked, and how to
+re-run (clear the failed task, or trigger with `period` and `opd`). Subject:
+`[TKPK Kota Jambi] Gagal: tkpk_monthly / load Oktober 2026`.
+
+The alert must go out even when the warehouse is what failed: the send log entry is best effort, and the
+Message-ID is derived from the failure itself, so a callback that fires twice for one failure is recognisable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from datetime import UTC, datetime
+
+from tkpk.normalize.nik import mask_text
+from tkpk.notify.mime import as_bytes, build_message
+from tkpk.notify.smtp import RecipientRefused, SmtpClient, SmtpSettings
+from tkpk.period import Period
+from tkpk.reports.render import SUBJECT_PREFIX, render_html, render_text
+
+log = logging.getLogger(__name__)
+MAX_ERROR = 400
+
+
+def one_line(error: object) -> str:
+    """The error as one masked line: the last non-empty line of a traceback, whitespace collapsed, cut at 400."""
+    text = str(error or "").strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("Traceback"):
+        text = lines[-1]
+    text = re.sub(r"\s+", " ", text)
+    text = mask_text(text)
+    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"
+
+
+def alert_subject(dag_id: str, task_id: str, period: str | None) -> str:
+    label = _label(period)
+    return f"{SUBJECT_PREFIX} Gagal: {dag_id} / {task_id}" + (f" {label}" if label else "")
+
+
+def _label(period: str | None) -> str:
+    try:
+        return Period.parse(period).label() if period else ""
+    except ValueError:
+        return str(period)
+
+
+def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: str, period: str | None, error: str,
+                       run_id: str | None = None, log_url: str | None = None, config=None,
+                       client: SmtpClient | None = None) -> None:
+    """E-mail the stewards that a task failed. Raises only if no steward could be reached at all."""
+    from tkpk.config import load_config
+
+    config = config or load_config(settings.config_dir)
+    stewards = list(config.opds.stewards)
+    if not stewards:
+        log.warning("Tidak ada steward di opds.yaml: peringatan kegagalan %s/%s tidak dikirim", dag_id, task_id)
+        return
+    line = one_line(error)
+    label = _label(period)
+    context = dict(dag_id=dag_id, task_id=task_id, period=period, period_label=label, error=line, run_id=run_id,
+                   log_url=log_url, subject=alert_subject(dag_id, task_id, period),
+                   heading=f"Gagal: {dag_id} / {task_id}", subheading=f"Periode {label}" if label else "")
+    html = render_html(settings.templates_dir, "failure_alert.html", **context).replace("<!--tkpk:revisi-->", "")
+    text = render_text(settings.templates_dir, "failure_alert.txt", **context)
+    sender = smtp.sender or str(config.recipients.sender)
+    domain = sender.rsplit("@", 1)[-1]
+    digest = hashlib.sha256("|".join([dag_id, task_id, str(period), str(run_id), line]).encode()).hexdigest()
+    own_client = client is None
+    client = client or SmtpClient(smtp)
+    delivered = 0
+    try:
+        for steward in stewards:
+            who = hashlib.sha256(str(steward.email).lower().encode()).hexdigest()[:12]
+            msg_id = f"<tkpk.alert.{digest[:16]}.{who}@{domain}>"
+            msg = build_message(subject=context["subject"], sender=sender, sender_name=config.recipients.sender_name,
+                                to_email=str(steward.email), to_name=steward.name, html=html, text=text,
+                                msg_id=msg_id, headers={"X-TKPK-Report": "alert", "X-Priority": "2"})
+            try:
+                client.deliver(as_bytes(msg), sender, str(steward.email))
+            except RecipientRefused as exc:
+                log.warning("Peringatan kegagalan: satu steward ditolak server (%s)", exc.code)
+                _log_send(settings, period, task_id, str(steward.email), digest, msg_id, "refused")
+                continue
+            delivered += 1
+            _log_send(settings, period, task_id, str(steward.email), digest, msg_id, "sent")
+    finally:
+        if own_client:
+            client.close()
+    log.info("Peringatan kegagalan %s/%s dikirim ke %d steward", dag_id, task_id, delivered)
+
+
+def _log_send(settings, period, task_id, recipient, digest, msg_id, status) -> None:
+    """Best effort: the alert matters more than its log line (the warehouse may be what failed)."""
+    try:
+        from tkpk.warehouse import session_scope
+        from tkpk.warehouse.models import SendLog
+
+        now = datetime.now(UTC)
+        with session_scope(settings.database_url) as s:
+            s.add(SendLog(period=(period or "")[:7], report=f"alert:{task_id}"[:64], recipient=recipient,
+                          content_hash=digest, revision=0, message_id=msg_id, status=status, attempted_at=now,
+                          sent_at=now if status == "sent" else None))
+    except Exception as exc:  # noqa: BLE001 - logging the alert must never stop the alert
+        log.warning("Catatan kirim peringatan tidak tersimpan (%s)", type(exc).__name__)

@@ -1,0 +1,341 @@
+"""Build every report of a period: figures -> charts -> HTML/text -> XLSX, saved under `reports_dir/{period}/`.
+
+Step 5 of the monthly run. One report per recipient scope in recipients.yaml (the city summary for `kota`, a
+kecamatan summary per camat scope, a kelurahan summary per lurah scope) and one OPD feedback per OPD with contacts
+that sent something this period. Layout of the output (no personal data in any of it):
+
+    var/reports/2026-10/manifest.json                what `tkpk.notify.send_reports` sends, with content hashes
+    var/reports/2026-10/kota/laporan.html             for people and the archive (charts as files beside it)
+    var/reports/2026-10/kota/email.html, email.txt    the e-mail body (charts by Content-ID)
+    var/reports/2026-10/kota/*.png, *.xlsx, data.json charts, detail tables, the figures that were hashed
+
+The directory of a period is replaced as a whole, so a re-run never leaves a mix of old and new files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tkpk.period import Period
+from tkpk.reports import charts
+from tkpk.reports.figures import (
+    PeriodData,
+    Scope,
+    content_hash,
+    load_period_data,
+    opd_figures,
+    opd_short_name,
+    summary_figures,
+)
+from tkpk.reports.render import render_html, render_text
+from tkpk.reports.xlsx import Column, Sheet, write_workbook
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class ReportSpec:
+    key: str  # kota | kecamatan:15.71.01 | kelurahan:15.71.01.1001 | opd:disnaker (send-log key)
+    kind: str  # kota | kecamatan | kelurahan | opd
+    recipients: list[dict] = field(default_factory=list)  # {name, email, pii}
+    scope: Scope | None = None
+    opd: object | None = None
+
+    @property
+    def slug(self) -> str:
+        return self.key.replace(":", "-")
+
+
+def plan_reports(config) -> list[ReportSpec]:
+    """Which summary reports exist and who receives each (OPD feedback is planned per period, see build)."""
+    specs: dict[str, ReportSpec] = {}
+    for r in config.recipients.recipients:
+        kind = r.scope_kind
+        key = "kota" if kind == "kota" else f"{kind}:{r.scope_code}"
+        spec = specs.setdefault(key, ReportSpec(key=key, kind=kind, scope=Scope.parse(r.scope)))
+        spec.recipients.append({"name": r.name, "email": str(r.email), "pii": bool(r.pii)})
+    order = {"kota": 0, "kecamatan": 1, "kelurahan": 2}
+    return sorted(specs.values(), key=lambda s: (order.get(s.kind, 9), s.key))
+
+
+def summary_title(figures: dict) -> str:
+    """The subject title before the period: `Laporan Bulanan`, `Laporan Bulanan Kecamatan Telanaipura`."""
+    scope = figures["scope"]
+    return "Laporan Bulanan" if scope["kind"] == "kota" else f"Laporan Bulanan {scope['name']}"
+
+
+def build_reports(settings, period: str, *, run_id: str | None = None, config=None) -> list[dict]:
+    """Build and save every report of `period`; return small descriptors (no personal data) for XCom."""
+    from tkpk.config import load_config
+    from tkpk.warehouse import get_engine
+
+    period_obj = Period.parse(period)
+    config = config or load_config(settings.config_dir)
+    reports_dir = Path(settings.reports_dir)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    work = reports_dir / f".building-{period_obj}-{uuid.uuid4().hex[:8]}"
+    work.mkdir()
+    entries: list[dict] = []
+    try:
+        with get_engine(settings.database_url).connect() as conn:
+            data = load_period_data(conn, settings.sql_dir, period_obj)
+            for spec in plan_reports(config):
+                entries.append(_build_summary(settings, conn, data, config, spec, work))
+            for opd in config.opds.opds:
+                if not opd.contacts:
+                    continue
+                spec = ReportSpec(key=f"opd:{opd.code}", kind="opd", opd=opd,
+                                  recipients=[{"name": c.name, "email": str(c.email), "pii": False}
+                                              for c in opd.contacts])
+                entry = _build_opd(settings, conn, data, config, spec, work)
+                if entry:
+                    entries.append(entry)
+        manifest = {"period": str(period_obj), "run_id": run_id, "config_version": config.version,
+                    "reports": entries}
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        _replace_dir(work, reports_dir / str(period_obj))
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    log.info("Laporan %s: %d laporan dibuat di %s", period_obj, len(entries), reports_dir / str(period_obj))
+    return [
+        {"report": e["report"], "kind": e["kind"], "recipients": len(e["recipients"]),
+         "content_hash": e["content_hash"], "content_hash_pii": e.get("content_hash_pii")}
+        for e in entries
+    ]
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex[:8]}")
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_manifest(settings, period: str) -> dict:
+    path = Path(settings.reports_dir) / str(Period.parse(period)) / MANIFEST
+    if not path.exists():
+        raise FileNotFoundError(
+            f"Laporan periode {period} belum dibuat ({path} tidak ada): jalankan dulu `tkpk report build --period "
+            f"{period}` atau langkah report di DAG."
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# --- summaries -------------------------------------------------------------------------------------------------------
+
+
+def _charts_for(figures: dict) -> dict[str, tuple[bytes, str]]:
+    """key -> (png, alt text); charts with nothing to show are left out."""
+    scope = figures["scope"]["kind"]
+    out: dict[str, tuple[bytes | None, str]] = {
+        "targeting": (charts.targeting_errors(figures["programs"]), "Grafik salah sasaran per program"),
+        "trend": (charts.trend(figures["trend"]), "Grafik tren 12 bulan"),
+    }
+    if scope in ("kota", "kecamatan"):
+        label = "kecamatan" if scope == "kota" else "kelurahan"
+        out["extreme_by_area"] = (charts.extreme_poor_by_area(figures["areas"], label),
+                                  f"Grafik keluarga miskin ekstrem per {label}")
+    if scope == "kota":
+        out["scorecard"] = (charts.scorecard(figures["scorecard"]), "Grafik kualitas data per OPD")
+    return {k: v for k, v in out.items() if v[0] is not None}
+
+
+def _build_summary(settings, conn, data: PeriodData, config, spec: ReportSpec, work: Path) -> dict:
+    figures = summary_figures(data, config, spec.scope)
+    base_hash = content_hash(figures)
+    title = summary_title(figures)
+    heading = ("Laporan Bulanan TKPK Kota Jambi" if spec.kind == "kota"
+               else f"Laporan Bulanan {figures['scope']['name']}")
+    subheading = f"Periode {data.period.label()}"
+    xlsx_name = f"TKPK_{_file_part(title)}_{data.period}.xlsx"
+    sheets = summary_sheets(figures)
+    xlsx = write_workbook(sheets, pii=False, title=f"{heading} {data.period.label()}")
+    entry = _save(settings, spec, data.period, work, figures,
+                  template=f"summary_{spec.kind}.html", text_template="summary.txt",
+                  context={"f": figures, "heading": heading, "subheading": subheading},
+                  images=_charts_for(figures), attachments=[(xlsx_name, xlsx)], title=title, base_hash=base_hash)
+    if any(r["pii"] for r in spec.recipients):
+        from tkpk.reports.lists import pii_sheets, sheets_hash
+
+        lists_hash = sheets_hash(pii_sheets(conn, settings.sql_dir, data, config, spec.scope))
+        entry["content_hash_pii"] = content_hash({"report": base_hash, "lists": lists_hash})
+        entry["pii_attachment"] = f"TKPK_Daftar_Nama_{_file_part(title)}_{data.period}.xlsx"
+    return entry
+
+
+def _file_part(title: str) -> str:
+    return "_".join(title.replace("/", " ").split())
+
+
+def _save(settings, spec: ReportSpec, period: Period, work: Path, figures: dict, *, template: str,
+          text_template: str, context: dict, images: dict, attachments: list[tuple[str, bytes]], title: str,
+          base_hash: str) -> dict:
+    folder = work / spec.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    image_entries = []
+    for key, (png, alt) in images.items():
+        name = f"grafik-{key.replace('_', '-')}.png"
+        (folder / name).write_bytes(png)
+        image_entries.append({"key": key, "file": name, "cid": f"{key}.{spec.slug}.{period}@tkpk.jambikota",
+                              "alt": alt})
+    subject_text = f"{title} {period.label()}"
+    common = dict(context, subject=f"[TKPK Kota Jambi] {subject_text}")
+    archive = render_html(settings.templates_dir, template, **common,
+                          images={e["key"]: e["file"] for e in image_entries})
+    email = render_html(settings.templates_dir, template, **common,
+                        images={e["key"]: f"cid:{e['cid']}" for e in image_entries})
+    text = render_text(settings.templates_dir, text_template, **common)
+    (folder / "laporan.html").write_text(archive.replace("<!--tkpk:revisi-->", ""), encoding="utf-8")
+    (folder / "email.html").write_text(email, encoding="utf-8")
+    (folder / "email.txt").write_text(text, encoding="utf-8")
+    (folder / "data.json").write_text(json.dumps(figures, indent=1, ensure_ascii=False, default=str),
+                                      encoding="utf-8")
+    attachment_entries = []
+    for name, blob in attachments:
+        (folder / name).write_bytes(blob)
+        attachment_entries.append({"file": name, "content_type": XLSX_TYPE})
+    return {
+        "report": spec.key,
+        "kind": spec.kind,
+        "dir": spec.slug,
+        "title": title,
+        "period_label": period.label(),
+        "scope": spec.scope.key if spec.scope else None,
+        "recipients": spec.recipients,
+        "content_hash": base_hash,
+        "content_hash_pii": None,
+        "html": "email.html",
+        "text": "email.txt",
+        "archive_html": "laporan.html",
+        "images": image_entries,
+        "attachments": attachment_entries,
+    }
+
+
+def summary_sheets(f: dict) -> list[Sheet]:
+    """The detail tables of a summary as XLSX sheets (aggregates only: no personal data)."""
+    t = f["targeting_total"]
+    summary_rows = [
+        {"label": "Periode", "value": f["period_label"]},
+        {"label": "Cakupan laporan", "value": f["scope"]["name"]},
+        {"label": "Keluarga dalam registri", "value": f["registry"]["households"]},
+        {"label": "Jiwa dalam registri", "value": f["registry"]["persons"]},
+        {"label": "Keluarga miskin ekstrem", "value": f["extreme_poor"]["households"]},
+        {"label": f"Keluarga miskin ekstrem {f['previous_label']}", "value": f["extreme_poor"]["previous"]},
+        {"label": "Layak tetapi belum menerima (exclusion error)", "value": t["exclusion"]},
+        {"label": "Nilai exclusion error per tahun (Rp)", "value": t["exclusion_rupiah"]},
+        {"label": "Menerima tetapi tidak layak (inclusion error)", "value": t["inclusion"]},
+        {"label": "Nilai inclusion error per tahun (Rp)", "value": t["inclusion_rupiah"]},
+        {"label": "Penerima tidak ditemukan di registri", "value": t["not_found"]},
+        {"label": f"Baru layak sejak {f['previous_label']}", "value": f["changes_total"]["baru_layak"]},
+        {"label": f"Tidak layak lagi sejak {f['previous_label']}", "value": f["changes_total"]["tidak_layak_lagi"]},
+        {"label": "Kandidat graduasi PKH", "value": f["graduation"]["households"]},
+        {"label": "Usulan keluarga baru (keluarga)", "value": f["proposals"]["households"]},
+        {"label": "Usulan keluarga baru (jiwa)", "value": f["proposals"]["persons"]},
+        {"label": "Antrean verifikasi (review)", "value": f["review_open"]},
+    ]
+    sheets = [
+        Sheet("Ringkasan", f"Ringkasan {f['scope']['name']} {f['period_label']}",
+              [Column("label", "Ukuran"), Column("value", "Nilai", "int")], summary_rows),
+        Sheet("Per program", "Kelayakan dan ketepatan sasaran per program", [
+            Column("name", "Program"), Column("unit", "Unit"), Column("eligible", "Layak", "int"),
+            Column("eligible_prev", f"Layak {f['previous_label']}", "int"),
+            Column("benefit_rupiah", "Nilai bantuan yang layak per tahun", "rupiah"),
+            Column("waiting", "Daftar tunggu kuota", "int"), Column("receiving", "Menerima", "int"),
+            Column("tepat", "Tepat sasaran", "int"), Column("precision", "Penerima tepat sasaran", "percent"),
+            Column("reach", "Yang layak sudah menerima", "percent"),
+            Column("exclusion", "Exclusion error", "int"), Column("exclusion_rupiah", "Exclusion error (Rp)", "rupiah"),
+            Column("inclusion", "Inclusion error", "int"), Column("inclusion_rupiah", "Inclusion error (Rp)", "rupiah"),
+            Column("not_found", "Tidak ditemukan di registri", "int"),
+        ], f["programs"]),
+        Sheet("Cakupan miskin ekstrem", "Keluarga miskin ekstrem yang menerima program", [
+            Column("name", "Program"), Column("households", "Keluarga miskin ekstrem yang menerima", "int"),
+            Column("share", "Cakupan", "percent"),
+        ], f["coverage"] + [{"name": "Menerima minimal satu program", **f["coverage_any"]}]),
+    ]
+    area_columns = [
+        Column("households", "Keluarga", "int"), Column("persons", "Jiwa", "int"),
+        Column("extreme_poor", "Miskin ekstrem", "int"), Column("extreme_poor_delta", "Perubahan miskin ekstrem", "int"),
+        Column("exclusion", "Exclusion error", "int"), Column("exclusion_rupiah", "Exclusion error (Rp)", "rupiah"),
+        Column("inclusion", "Inclusion error", "int"), Column("inclusion_rupiah", "Inclusion error (Rp)", "rupiah"),
+        Column("baru_layak", "Baru layak", "int"), Column("tidak_layak_lagi", "Tidak layak lagi", "int"),
+        Column("graduation", "Kandidat graduasi PKH", "int"), Column("proposals", "Usulan keluarga baru", "int"),
+    ]
+    if f["scope"]["kind"] == "kota":
+        sheets.append(Sheet("Per kecamatan", "Per kecamatan", [Column("name", "Kecamatan")] + area_columns, f["areas"]))
+    sheets.append(Sheet("Per kelurahan", "Per kelurahan",
+                        [Column("kecamatan", "Kecamatan"), Column("name", "Kelurahan"), Column("code", "Kode")]
+                        + area_columns, f["kelurahan_rows"]))
+    sheets.append(Sheet("Perubahan kelayakan", f"Perubahan kelayakan sejak {f['previous_label']}", [
+        Column("program_name", "Program"), Column("change", "Perubahan"), Column("reasons", "Alasan sekarang"),
+        Column("units", "Jumlah", "int"),
+    ], f["change_reasons"]))
+    if "scorecard" in f:
+        sheets.append(Sheet("Kualitas data OPD", "Kartu skor kualitas data OPD", [
+            Column("short", "OPD"), Column("name", "Nama OPD"), Column("submission_type", "Jenis data"),
+            Column("status_label", "Status"), Column("deadline", "Batas kirim", "date"),
+            Column("received_date", "Diterima", "date"), Column("on_time_label", "Tepat waktu"),
+            Column("rows_total", "Baris", "int"), Column("rows_accepted", "Baris dipakai", "int"),
+            Column("accepted_share", "Diterima (%)", "percent"), Column("rows_quarantined", "Baris ditolak", "int"),
+            Column("errors", "Galat", "int"), Column("warnings", "Peringatan", "int"),
+            Column("rejection_reason", "Alasan ditolak"),
+        ], [dict(r, on_time_label="" if r["on_time"] is None else "Ya" if r["on_time"] else "Tidak")
+            for r in f["scorecard"]]))
+    sheets.append(Sheet("Tren", "Tren 12 bulan terakhir", [
+        Column("label", "Bulan"), Column("extreme_poor", "Keluarga miskin ekstrem", "int"),
+        Column("exclusion", "Exclusion error", "int"), Column("exclusion_rupiah", "Exclusion error (Rp)", "rupiah"),
+        Column("inclusion", "Inclusion error", "int"), Column("inclusion_rupiah", "Inclusion error (Rp)", "rupiah"),
+    ], f["trend"]))
+    return sheets
+
+
+# --- OPD feedback ----------------------------------------------------------------------------------------------------
+
+
+def _build_opd(settings, conn, data: PeriodData, config, spec: ReportSpec, work: Path) -> dict | None:
+    from tkpk.reports.sql import query
+
+    findings = query(conn, settings.sql_dir, "opd_findings", period=str(data.period), opd_code=spec.opd.code)
+    figures = opd_figures(data, config, spec.opd, findings)
+    if figures is None:
+        return None
+    short = opd_short_name(spec.opd.code, spec.opd.name)
+    title = f"Umpan Balik Data {short}"
+    heading = f"Umpan Balik Data {spec.opd.name}"
+    subheading = f"Periode {data.period.label()}"
+    sheets = [
+        Sheet("Status kiriman", f"Status kiriman {spec.opd.name} {data.period.label()}", [
+            Column("submission_name", "Jenis data"), Column("status_label", "Status"),
+            Column("received_date", "Diterima", "date"), Column("deadline", "Batas kirim", "date"),
+            Column("rows_total", "Baris", "int"), Column("rows_accepted", "Baris dipakai", "int"),
+            Column("rows_quarantined", "Baris ditolak", "int"), Column("warnings", "Peringatan", "int"),
+            Column("rejection_reason", "Alasan berkas ditolak"),
+        ], figures["submissions"]),
+        Sheet("Baris bermasalah", "Setiap baris bermasalah (nomor baris seperti di Excel)", [
+            Column("submission_type", "Jenis data"), Column("file", "Berkas"), Column("sheet", "Sheet"),
+            Column("row", "Baris Excel", "int"), Column("column", "Kolom"), Column("severity_label", "Tingkat"),
+            Column("message", "Masalah"), Column("value", "Isi sel (NIK/KK disamarkan)"),
+        ], figures["findings"],
+            note="Perbaiki baris ini di berkas asli lalu kirim ulang. Galat = baris tidak dipakai; "
+                 "peringatan = baris dipakai tetapi perlu dicek."),
+        Sheet("Per jenis masalah", "Ringkasan per jenis masalah", [
+            Column("severity_label", "Tingkat"), Column("column", "Kolom"), Column("message", "Masalah"),
+            Column("count", "Jumlah baris", "int"),
+        ], figures["findings_grouped"]),
+    ]
+    xlsx = write_workbook(sheets, pii=False, title=f"{heading} {data.period.label()}")
+    xlsx_name = f"TKPK_{_file_part(title)}_{data.period}.xlsx"
+    return _save(settings, spec, data.period, work, figures, template="opd_feedback.html",
+                 text_template="opd_feedback.txt",
+                 context={"f": figures, "heading": heading, "subheading": subheading},
+                 images={}, attachments=[(xlsx_name, xlsx)], title=title, base_hash=content_hash(figures))

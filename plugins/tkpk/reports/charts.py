@@ -1,0 +1,184 @@
+"""PNG charts for the monthly reports (matplotlib, headless), labelled in Indonesian.
+
+Drawn at 6 inches x 200 dpi (1200 px) and shown 600 px wide in the e-mail, so they stay sharp on phones and readable
+at e-mail width. Each function takes the figures dict slice it shows and returns PNG bytes, or None when there is
+nothing to draw (a chart of zeros helps nobody). matplotlib is imported inside the functions: the DAG file may import
+this package at parse time.
+"""
+
+from __future__ import annotations
+
+import io
+
+from tkpk.reports.format import angka, persen
+
+WIDTH_IN = 6.0
+DPI = 200
+COLORS = {
+    "extreme": "#0f766e",
+    "exclusion": "#d97706",
+    "inclusion": "#7c3aed",
+    "ok": "#15803d",
+    "late": "#ca8a04",
+    "rejected": "#b91c1c",
+    "missing": "#9ca3af",
+    "text": "#1f2937",
+    "grid": "#e5e7eb",
+}
+
+
+def _figure(height_in: float):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI)
+    fig.patch.set_facecolor("white")
+    return fig
+
+
+def _style(ax, title: str) -> None:
+    ax.set_title(title, loc="left", fontsize=12.5, fontweight="bold", color=COLORS["text"], pad=10)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.spines["left"].set_color(COLORS["grid"])
+    ax.spines["bottom"].set_color(COLORS["grid"])
+    ax.tick_params(colors=COLORS["text"], labelsize=10)
+    ax.set_axisbelow(True)
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", pad_inches=0.15, facecolor="white",
+                metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _int_axis(axis) -> None:
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: angka(v)))
+
+
+def extreme_poor_by_area(rows: list[dict], area_label: str) -> bytes | None:
+    """Horizontal bars: extreme-poor households per kecamatan (city report) or kelurahan (kecamatan report)."""
+    rows = [r for r in rows if r["extreme_poor"] or r.get("households")]
+    if not rows or not any(r["extreme_poor"] for r in rows):
+        return None
+    rows = sorted(rows, key=lambda r: (r["extreme_poor"], r["name"]))
+    fig = _figure(0.7 + 0.34 * len(rows))
+    ax = fig.add_subplot()
+    values = [r["extreme_poor"] for r in rows]
+    bars = ax.barh([r["name"] for r in rows], values, color=COLORS["extreme"], height=0.62)
+    ax.bar_label(bars, labels=[angka(v) for v in values], padding=3, fontsize=9.5, color=COLORS["text"])
+    _style(ax, f"Keluarga miskin ekstrem per {area_label}")
+    ax.grid(axis="x", color=COLORS["grid"], linewidth=0.8)
+    _int_axis(ax.xaxis)
+    ax.set_xlim(0, max(values) * 1.15)
+    return _png(fig)
+
+
+def targeting_errors(programs: list[dict]) -> bytes | None:
+    """Grouped bars per program: exclusion errors (eligible, not receiving) and inclusion errors (receiving, not
+    eligible)."""
+    rows = [p for p in programs if p["has_recipients"] and (p["exclusion"] or p["inclusion"])]
+    if not rows:
+        return None
+    import numpy as np
+
+    rows = rows[::-1]
+    names = [_short_program(p["name"]) for p in rows]
+    y = np.arange(len(rows))
+    fig = _figure(1.0 + 0.62 * len(rows))
+    ax = fig.add_subplot()
+    h = 0.38
+    exc = ax.barh(y + h / 2, [p["exclusion"] for p in rows], height=h, color=COLORS["exclusion"],
+                  label="Layak tetapi belum menerima (exclusion error)")
+    inc = ax.barh(y - h / 2, [p["inclusion"] for p in rows], height=h, color=COLORS["inclusion"],
+                  label="Menerima tetapi tidak layak (inclusion error)")
+    ax.bar_label(exc, labels=[angka(p["exclusion"]) for p in rows], padding=3, fontsize=9.5)
+    ax.bar_label(inc, labels=[angka(p["inclusion"]) for p in rows], padding=3, fontsize=9.5)
+    ax.set_yticks(y, names)
+    _style(ax, "Salah sasaran per program")
+    ax.grid(axis="x", color=COLORS["grid"], linewidth=0.8)
+    _int_axis(ax.xaxis)
+    top = max(max(p["exclusion"], p["inclusion"]) for p in rows)
+    ax.set_xlim(0, top * 1.18 or 1)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 - 0.3 / len(rows)), ncol=1, fontsize=9.5,
+              frameon=False)
+    return _png(fig)
+
+
+def trend(points: list[dict]) -> bytes | None:
+    """12-month trend: extreme-poor households, exclusion and inclusion errors; needs two months or more."""
+    if len(points) < 2:
+        return None
+    fig = _figure(3.2)
+    ax = fig.add_subplot()
+    labels = [_month_short(p["period"]) for p in points]
+    x = list(range(len(points)))
+    series = [
+        ("extreme_poor", "Keluarga miskin ekstrem", COLORS["extreme"]),
+        ("exclusion", "Exclusion error", COLORS["exclusion"]),
+        ("inclusion", "Inclusion error", COLORS["inclusion"]),
+    ]
+    for key, label, color in series:
+        values = [p[key] for p in points]
+        ax.plot(x, values, marker="o", markersize=4, linewidth=2, color=color, label=label)
+        ax.annotate(angka(values[-1]), (x[-1], values[-1]), textcoords="offset points", xytext=(6, 0),
+                    va="center", fontsize=9.5, color=color, fontweight="bold")
+    ax.set_xticks(x, labels)
+    ax.set_xlim(-0.3, len(points) - 0.4)
+    _style(ax, "Tren 12 bulan terakhir")
+    ax.grid(axis="y", color=COLORS["grid"], linewidth=0.8)
+    _int_axis(ax.yaxis)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=9.5, frameon=False)
+    return _png(fig)
+
+
+def scorecard(rows: list[dict]) -> bytes | None:
+    """Data quality per OPD: share of rows accepted, coloured by status (accepted, late, rejected, missing)."""
+    rows = [r for r in rows if r["opd"] != "kelurahan"]
+    if not rows:
+        return None
+    rows = rows[::-1]
+    fig = _figure(0.9 + 0.38 * len(rows))
+    ax = fig.add_subplot()
+    colors, values, labels = [], [], []
+    for r in rows:
+        if r["status"] == "belum_mengirim":
+            colors.append(COLORS["missing"])
+            values.append(0)
+            labels.append("belum mengirim")
+        elif r["status"].startswith("ditolak"):
+            colors.append(COLORS["rejected"])
+            values.append((r["accepted_share"] or 0) * 100)
+            labels.append("berkas ditolak")
+        else:
+            colors.append(COLORS["late"] if r["on_time"] is False else COLORS["ok"])
+            values.append((r["accepted_share"] or 0) * 100)
+            late = " (terlambat)" if r["on_time"] is False else ""
+            labels.append(persen(r["accepted_share"], 1) + late)
+    bars = ax.barh([r["short"] for r in rows], values, color=colors, height=0.62)
+    ax.bar_label(bars, labels=labels, padding=3, fontsize=9.5)
+    ax.set_xlim(0, 135)
+    ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
+    _style(ax, "Kualitas data OPD: baris diterima")
+    ax.grid(axis="x", color=COLORS["grid"], linewidth=0.8)
+    return _png(fig)
+
+
+def _short_program(name: str) -> str:
+    """`Program Keluarga Harapan (PKH)` -> `PKH`; names without an acronym are wrapped."""
+    if name.endswith(")") and "(" in name:
+        return name[name.rindex("(") + 1:-1]
+    import textwrap
+
+    return "\n".join(textwrap.wrap(name, 22))
+
+
+def _month_short(period: str) -> str:
+    from tkpk.period import BULAN
+
+    year, month = period.split("-")
+    return f"{BULAN[int(month) - 1][:3]} {year[2:]}"

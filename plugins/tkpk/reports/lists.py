@@ -1,0 +1,118 @@
+"""By-name follow-up lists (PERSONAL DATA): exclusion errors, the BPJS Ketenagakerjaan quota list, PKH graduation
+candidates and kelurahan proposals, for one report scope.
+
+Only recipients with `pii: true` in recipients.yaml receive them, only as an XLSX attachment, never in a body. They
+are built from the warehouse when a message is sent and are not saved under var/reports (the warehouse and the raw
+archive are the only places full NIKs live); at build time only their hash is kept, so a change in a list makes the
+report a REVISI for the authorised recipients.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from tkpk.reports.figures import (
+    BPJS_PROGRAM,
+    GRADUATION_PROGRAM,
+    PROPOSAL_TYPE,
+    PeriodData,
+    Scope,
+    content_hash,
+)
+from tkpk.reports.xlsx import Column, Sheet, write_workbook
+
+MATCH_LABELS = {
+    "new": "Baru (belum ada di registri)",
+    "duplicate": "Duplikat (sudah terdaftar)",
+    "linked": "Cocok dengan registri",
+    "review": "Menunggu verifikasi",
+    "belum_dicocokkan": "Belum dicocokkan",
+}
+
+
+def _names(frame: pd.DataFrame, data: PeriodData, config) -> pd.DataFrame:
+    """Add kelurahan, kecamatan and program names (vectorised lookups)."""
+    if frame.empty:
+        return frame
+    kel = dict(zip(data.areas["kode_kelurahan"], data.areas["kelurahan"], strict=False))
+    kec = dict(zip(data.areas["kode_kecamatan"], data.areas["kecamatan"], strict=False))
+    frame = frame.copy()
+    if "kode_kelurahan" in frame:
+        frame["kelurahan"] = frame["kode_kelurahan"].map(kel).fillna(frame["kode_kelurahan"])
+    if "kode_kecamatan" in frame:
+        frame["kecamatan"] = frame["kode_kecamatan"].map(kec).fillna(frame["kode_kecamatan"])
+    if "program" in frame:
+        names = {p.code: p.name for p in config.programs.programs}
+        frame["program_name"] = frame["program"].map(names).fillna(frame["program"])
+    return frame
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    out = frame.astype(object).where(frame.notna(), None)
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+            for row in out.to_dict("records")]
+
+
+def pii_sheets(conn, sql_dir: Path, data: PeriodData, config, scope: Scope) -> list[Sheet]:
+    """The by-name sheets for one scope (empty sheets included, so the recipient sees 'tidak ada data')."""
+    from tkpk.reports.sql import prepare, query
+
+    prepare(conn)
+    params = dict(
+        period=str(data.period),
+        snapshot_id=data.snapshot_id or -1,
+        kecamatan=scope.code if scope.kind == "kecamatan" else "",
+        kelurahan=scope.code if scope.kind == "kelurahan" else "",
+    )
+    exclusion = _names(query(conn, sql_dir, "list_exclusion", **params), data, config)
+    bpjs = _names(query(conn, sql_dir, "list_bpjs_tk", program=BPJS_PROGRAM, **params), data, config)
+    graduation = _names(query(conn, sql_dir, "list_graduation", program=GRADUATION_PROGRAM, **params), data, config)
+    proposal_params = {k: v for k, v in params.items() if k != "snapshot_id"}
+    proposals = _names(query(conn, sql_dir, "list_proposals", proposal_type=PROPOSAL_TYPE, **proposal_params),
+                       data, config)
+    if not bpjs.empty:
+        eligible = bpjs["eligible"].astype(bool)
+        bpjs["quota_status"] = eligible.map({True: "Dalam kuota", False: "Daftar tunggu"})
+        bpjs["enrolled_label"] = bpjs["enrolled"].astype(int).map({1: "Ya", 0: "Belum"})
+    if not proposals.empty:
+        proposals["match_label"] = proposals["match_status"].map(MATCH_LABELS).fillna(proposals["match_status"])
+    note = "RAHASIA - berisi data pribadi (UU 27/2022). Hanya untuk tindak lanjut dinas; jangan diteruskan."
+    return [
+        Sheet("Exclusion error", "Layak tetapi belum menerima bantuan (exclusion error)", [
+            Column("program_name", "Program"), Column("kecamatan", "Kecamatan"), Column("kelurahan", "Kelurahan"),
+            Column("nama", "Nama (kepala keluarga untuk program keluarga)"), Column("nik", "NIK", "nik"),
+            Column("no_kk", "No KK", "nik"), Column("desil", "Desil", "int"), Column("alamat", "Alamat"),
+            Column("rt", "RT"), Column("rw", "RW"), Column("rupiah", "Nilai bantuan per tahun", "rupiah"),
+            Column("reason", "Alasan layak"),
+        ], _records(exclusion), note=note),
+        Sheet("Kuota BPJS TK", "Kuota BPJS Ketenagakerjaan pekerja informal: urutan rekomendasi per kelurahan", [
+            Column("kecamatan", "Kecamatan"), Column("kelurahan", "Kelurahan"), Column("quota_rank", "Peringkat", "int"),
+            Column("quota_status", "Status kuota"), Column("enrolled_label", "Sudah terdaftar"),
+            Column("nama", "Nama"), Column("nik", "NIK", "nik"), Column("jenis_kelamin", "L/P"),
+            Column("tanggal_lahir", "Tanggal lahir", "date"), Column("no_kk", "No KK", "nik"),
+            Column("desil", "Desil", "int"), Column("reasons", "Alasan"),
+        ], _records(bpjs), note=note),
+        Sheet("Kandidat graduasi", "Kandidat graduasi PKH (perlu diverifikasi)", [
+            Column("kecamatan", "Kecamatan"), Column("kelurahan", "Kelurahan"), Column("nama", "Kepala keluarga"),
+            Column("nik", "NIK", "nik"), Column("no_kk", "No KK", "nik"), Column("desil", "Desil", "int"),
+            Column("alamat", "Alamat"), Column("rt", "RT"), Column("rw", "RW"), Column("reasons", "Alasan"),
+        ], _records(graduation), note=note),
+        Sheet("Usulan kelurahan", "Usulan keluarga baru dari kelurahan dan hasil pencocokan dengan registri", [
+            Column("kelurahan", "Kelurahan"), Column("no_kk", "No KK", "nik"), Column("nama", "Nama"),
+            Column("nik", "NIK", "nik"), Column("jenis_kelamin", "L/P"), Column("tanggal_lahir", "Tanggal lahir", "date"),
+            Column("match_label", "Hasil pencocokan"), Column("source_file", "Berkas"),
+            Column("excel_row", "Baris Excel", "int"),
+        ], _records(proposals), note=note),
+    ]
+
+
+def sheets_hash(sheets: list[Sheet]) -> str:
+    return content_hash([{"name": s.name, "rows": s.rows} for s in sheets])
+
+
+def pii_workbook(conn, sql_dir: Path, data: PeriodData, config, scope: Scope, title: str) -> tuple[bytes, str]:
+    """(XLSX bytes with full NIK/No KK, hash of the lists)."""
+    sheets = pii_sheets(conn, sql_dir, data, config, scope)
+    return write_workbook(sheets, pii=True, title=title), sheets_hash(sheets)

@@ -1,0 +1,71 @@
+"""Render the Jinja2 templates in `include/templates/` to e-mail-ready HTML (CSS inlined) and plain text.
+
+HTML templates are autoescaped; the `<style>` block is moved into style attributes with css-inline (Gmail and
+Outlook ignore `<style>` in the body), remote stylesheets are never fetched. Number and date filters are the
+Indonesian formats of `tkpk.reports.format`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from tkpk.reports.format import FILTERS
+
+SUBJECT_PREFIX = "[TKPK Kota Jambi]"
+REVISION_PREFIX = "[REVISI] "
+REVISION_MARKER = "<!--tkpk:revisi-->"
+REVISION_BANNER = (
+    '<tr><td style="background-color: #fef3c7; color: #92400e; padding: 10px 24px; font-size: 13px; '
+    'font-family: Arial, Helvetica, sans-serif;"><strong>REVISI.</strong> Laporan ini menggantikan versi yang '
+    "dikirim sebelumnya untuk periode yang sama: data berubah setelah ada kiriman OPD yang diperbaiki atau dimuat "
+    "ulang.</td></tr>"
+)
+REVISION_TEXT = (
+    "REVISI: laporan ini menggantikan versi yang dikirim sebelumnya untuk periode yang sama "
+    "(data berubah setelah ada kiriman OPD yang diperbaiki atau dimuat ulang).\n\n"
+)
+
+
+@lru_cache(maxsize=4)
+def environment(templates_dir: str):
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def render_html(templates_dir: Path, name: str, **context) -> str:
+    """Render an HTML template and inline its CSS."""
+    import css_inline
+
+    html = environment(str(templates_dir)).get_template(name).render(**context)
+    inliner = css_inline.CSSInliner(keep_style_tags=False, keep_link_tags=False, load_remote_stylesheets=False)
+    return inliner.inline(html)
+
+
+def render_text(templates_dir: Path, name: str, **context) -> str:
+    text = environment(str(templates_dir)).get_template(name).render(**context)
+    lines = [line.rstrip() for line in text.splitlines()]
+    return "\n".join(lines).strip() + "\n"
+
+
+def with_revision(html: str, text: str, revision: int) -> tuple[str, str]:
+    """The REVISI banner goes in only when the report is a revision of one already sent."""
+    if revision <= 0:
+        return html.replace(REVISION_MARKER, ""), text
+    return html.replace(REVISION_MARKER, REVISION_BANNER), REVISION_TEXT + text
+
+
+def subject(title: str, period_label: str, revision: int = 0) -> str:
+    """`[TKPK Kota Jambi] Laporan Bulanan Oktober 2026`, `[REVISI] ` in front of a revision."""
+    base = f"{SUBJECT_PREFIX} {title} {period_label}"
+    return REVISION_PREFIX + base if revision > 0 else base

@@ -1,0 +1,47 @@
+"""Run the report SQL files in `include/sql/` against the warehouse and return pandas DataFrames.
+
+The files are portable SQL (SQLite, PostgreSQL, MariaDB) with bound parameters (`:period`), never formatted strings.
+Identifiers that are reserved words (`"check"`, `"rank"`, `"row_number"`) are written with standard double quotes;
+on MariaDB/MySQL the session runs with ANSI_QUOTES so the same text works there.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+
+@lru_cache(maxsize=64)
+def _read(path: str, mtime: float) -> str:
+    # whole-line comments go: they document the parameters, and `:name` in a comment would be read as a bind
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith("--"))
+
+
+def load_sql(sql_dir: Path, name: str) -> str:
+    path = Path(sql_dir) / f"{name}.sql"
+    return _read(str(path), path.stat().st_mtime)
+
+
+def prepare(conn: Connection) -> None:
+    """Per-connection settings the SQL files rely on."""
+    if conn.dialect.name in ("mysql", "mariadb"):
+        conn.exec_driver_sql("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ANSI_QUOTES')")
+
+
+def query(conn: Connection, sql_dir: Path, name: str, **params) -> pd.DataFrame:
+    """Run `include/sql/{name}.sql` with bound parameters; column names as the SQL gives them (lower case)."""
+    result = conn.execute(text(load_sql(sql_dir, name)), params)
+    frame = pd.DataFrame(result.fetchall(), columns=[c.lower() for c in result.keys()])
+    for column in frame.columns:
+        # PostgreSQL and MariaDB return SUM() over integers as NUMERIC (Decimal): back to plain numbers
+        values = frame[column]
+        if values.map(lambda v: isinstance(v, Decimal)).any():
+            numbers = pd.to_numeric(values.map(lambda v: float(v) if isinstance(v, Decimal) else v))
+            integral = numbers.dropna().map(float.is_integer).all()
+            frame[column] = numbers.astype("Int64") if integral else numbers
+    return frame
