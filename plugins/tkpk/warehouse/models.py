@@ -260,13 +260,43 @@ class HouseholdLink(Base):
 
 
 class PersonKey(Base):
-    """Stable keys of persons not in the registry, so a new person keeps one key from month to month."""
+    """Stable keys of persons not in the registry, so a new person keeps one key from month to month: every
+    fingerprint (NIK, or name + birth date + kelurahan) a person was seen with points at the person's key."""
 
     __tablename__ = "person_key"
-    person_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(64), index=True)
     first_period: Mapped[str] = mapped_column(PERIOD)
     last_period: Mapped[str] = mapped_column(PERIOD)
+
+
+class LinkCandidate(Base):
+    """The best registry candidates of a row found by one partition's probabilistic pass (kecamatan of the
+    registry household); the final pass picks across partitions. Rebuilt on every run of the period."""
+
+    __tablename__ = "link_candidate"
+    period: Mapped[str] = mapped_column(PERIOD, primary_key=True)
+    partition: Mapped[str] = mapped_column(String(16), primary_key=True)
+    row_id: Mapped[int] = mapped_column(ForeignKey("staged_row.row_id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_art: Mapped[str] = mapped_column(String(40))
+    id_keluarga: Mapped[str] = mapped_column(String(40))
+    score: Mapped[float] = mapped_column(Float)
+    nik_weight: Mapped[float] = mapped_column(Float)
+    personal: Mapped[float] = mapped_column(Float)
+    code: Mapped[int] = mapped_column(BigInteger)  # field levels, one digit per field
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+
+class NameFrequency(Base):
+    """How many registry persons of a snapshot carry each (phonetic) name: the term-frequency table of the linkage
+    model, computed once per snapshot and shared by every partition."""
+
+    __tablename__ = "name_frequency"
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("registry_snapshot.snapshot_id", ondelete="CASCADE"),
+                                             primary_key=True)
+    name_ph: Mapped[str] = mapped_column(String(200), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class ReviewItem(Base):
@@ -349,6 +379,7 @@ class EligibilityChange(Base):
     change: Mapped[str] = mapped_column(String(20))  # baru_layak | tidak_layak_lagi
     reasons_before: Mapped[str | None] = mapped_column(Text)
     reasons_after: Mapped[str | None] = mapped_column(Text)
+    reason_changed: Mapped[str | None] = mapped_column(Text)  # codes of the new decision the old one lacked
 
     __table_args__ = (Index("ix_eligibility_change_period", "period", "program"),)
 
@@ -392,6 +423,7 @@ class SendLog(Base):
     attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(250))  # the run that sent it (a resend counts once per run)
 
     __table_args__ = (Index("ix_send_log_key", "period", "report", "recipient"),)
 

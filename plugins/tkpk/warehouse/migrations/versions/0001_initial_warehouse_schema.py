@@ -41,6 +41,7 @@ def upgrade() -> None:
     sa.Column('change', sa.String(length=20), nullable=False),
     sa.Column('reasons_before', sa.Text(), nullable=True),
     sa.Column('reasons_after', sa.Text(), nullable=True),
+    sa.Column('reason_changed', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('change_id')
     )
     with op.batch_alter_table('eligibility_change', schema=None) as batch_op:
@@ -64,13 +65,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('kode_kecamatan')
     )
     op.create_table('person_key',
-    sa.Column('person_key', sa.String(length=64), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('person_key', sa.String(length=64), nullable=False),
     sa.Column('first_period', sa.String(length=7), nullable=False),
     sa.Column('last_period', sa.String(length=7), nullable=False),
-    sa.PrimaryKeyConstraint('person_key'),
-    sa.UniqueConstraint('fingerprint')
+    sa.PrimaryKeyConstraint('fingerprint')
     )
+    with op.batch_alter_table('person_key', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_person_key_person_key'), ['person_key'], unique=False)
+
     op.create_table('pipeline_run',
     sa.Column('run_id', sa.String(length=250), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
@@ -123,6 +126,7 @@ def upgrade() -> None:
     sa.Column('attempted_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('run_id', sa.String(length=250), nullable=True),
     sa.PrimaryKeyConstraint('send_id')
     )
     with op.batch_alter_table('send_log', schema=None) as batch_op:
@@ -349,6 +353,29 @@ def upgrade() -> None:
         batch_op.create_index('ix_person_link_art', ['period', 'id_art'], unique=False)
         batch_op.create_index('ix_person_link_key', ['period', 'person_key'], unique=False)
 
+    op.create_table('link_candidate',
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('partition', sa.String(length=16), nullable=False),
+    sa.Column('row_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('id_art', sa.String(length=40), nullable=False),
+    sa.Column('id_keluarga', sa.String(length=40), nullable=False),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('nik_weight', sa.Float(), nullable=False),
+    sa.Column('personal', sa.Float(), nullable=False),
+    sa.Column('code', sa.BigInteger(), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['row_id'], ['staged_row.row_id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('period', 'partition', 'row_id', 'rank')
+    )
+    op.create_table('name_frequency',
+    sa.Column('snapshot_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name_ph', sa.String(length=200), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['snapshot_id'], ['registry_snapshot.snapshot_id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('snapshot_id', 'name_ph')
+    )
+
     op.create_table('registry_event',
     sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
@@ -388,6 +415,8 @@ def downgrade() -> None:
     # Dropping a table drops its indexes (MariaDB refuses to drop an index a foreign key needs first).
     op.drop_table('review_item')
     op.drop_table('registry_event')
+    op.drop_table('name_frequency')
+    op.drop_table('link_candidate')
     op.drop_table('person_link')
     op.drop_table('household_link')
     op.drop_table('staged_row')
