@@ -199,6 +199,13 @@ def tkpk_monthly():
         log.info("Periode %s: pengiriman e-mail %s", info["period"], result)
         return result
 
+    @task(trigger_rule="one_failed", retries=0, on_failure_callback=None)
+    def check_outputs() -> None:
+        """Runs only when linkage, eligibility, reports or sending failed, and fails the run so it shows red.
+        (A rejected OPD file alone does not: that is a normal outcome the reports already explain.)
+        The failed step has already alerted the stewards, so this task sends no second alert."""
+        raise AirflowFailException("Langkah setelah pemuatan gagal; lihat tugas yang merah dan peringatan e-mail.")
+
     @task(trigger_rule="all_done", retries=2)
     def summarize() -> dict:
         """The run summary in the last task's log (counts only) and the pipeline_run record closed."""
@@ -218,8 +225,10 @@ def tkpk_monthly():
     linked = finalize_linkage(link_partition.expand(partition=partitions))
     kecamatan = derive_events(linked)
     decided = finalize_eligibility(compute_eligibility.expand(kecamatan=kecamatan))
-    sent = send_reports(build_reports(decided))
+    built = build_reports(decided)
+    sent = send_reports(built)
     sent >> summarize()
+    [linked, decided, built, sent] >> check_outputs()
 
 
 tkpk_monthly()

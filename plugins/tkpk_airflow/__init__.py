@@ -39,7 +39,9 @@ def landing_storage_options() -> dict:
             options["password"] = conn.password
         if extra.get("key_file"):
             options["client_keys"] = [extra["key_file"]]
-        options["known_hosts"] = extra.get("known_hosts")
+        # Only when given: known_hosts=None would switch asyncssh's host-key check off.
+        if extra.get("known_hosts"):
+            options["known_hosts"] = extra["known_hosts"]
         return options
     return dict(extra)
 
