@@ -66,8 +66,17 @@ class SubmissionType(Strict):
         return [c.name for c in self.columns if c.required]
 
 
+class FileLimits(Strict):
+    """Safety limits applied to every submitted file before and while it is parsed."""
+
+    max_file_mb: float = Field(256, gt=0)  # larger files are rejected before parsing
+    max_uncompressed_mb: float = Field(1024, gt=0)  # XLSX/ODS: total size of the unpacked zip members
+    max_compression_ratio: float = Field(250, gt=1)  # XLSX/ODS: a member that unpacks to more than this ratio
+
+
 class SubmissionTypesConfig(Strict):
     common_aliases: dict[str, tuple[str, ...]] = {}
+    file_limits: FileLimits = FileLimits()
     types: tuple[SubmissionType, ...]
 
     @model_validator(mode="after")

@@ -1,0 +1,172 @@
+"""Discovery (step 1 of the monthly run): list `{landing}/{YYYY-MM}/{opd_code}/` for every expected (OPD,
+submission type) from config and record what arrived in `expected_submission`.
+
+The landing zone is a URL read through universal-pathlib / fsspec (what Airflow's ObjectStoragePath is built on):
+`file://` by default, `s3://` (MinIO) or `sftp://` in production, with storage options the DAG builds from an
+Airflow connection. A required OPD that sent nothing is state `missing` ("belum mengirim"), a normal outcome.
+
+Which files belong to which type: when an OPD sends one type, every file in its folder; when it sends several, the
+files whose name contains the type code (`dinsos_kpm_oktober.xlsx`). Hidden files, Excel lock files (`~$...`)
+and sub-folders (such as `_diganti/`, where `tkpk submit --replace` moves older files) are not part of a batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from tkpk.config.submissions import header_key
+from tkpk.ingest.safety import SPREADSHEET_EXTS, extension
+from tkpk.period import Period
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    name: str
+    url: str  # full URL of the file in the landing zone
+    path: str  # the path as the filesystem knows it
+    size: int
+    modified: datetime | None
+
+    @property
+    def supported(self) -> bool:
+        return extension(self.name) in SPREADSHEET_EXTS
+
+
+def storage_options_for(settings, storage_options: dict | None) -> dict:
+    merged = dict(getattr(settings, "storage_options", None) or {})
+    merged.update(storage_options or {})
+    return merged
+
+
+def _mtime(info: dict) -> datetime | None:
+    for key in ("mtime", "LastModified", "last_modified", "modified", "created", "time"):
+        value = info.get(key)
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if isinstance(value, (int, float)):
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            except ValueError:
+                continue
+    return None
+
+
+def landing_folder(settings, period: Period | str, opd_code: str | None = None, storage_options: dict | None = None):
+    """UPath of `{landing}/{period}[/{opd_code}]`."""
+    from upath import UPath
+
+    base = UPath(settings.landing_url, **storage_options_for(settings, storage_options)) / str(period)
+    return base / opd_code if opd_code else base
+
+
+def _list_files(folder) -> list[FileEntry]:
+    fs = folder.fs
+    try:
+        infos = fs.ls(folder.path, detail=True)
+    except FileNotFoundError:
+        return []
+    out = []
+    base_url = str(folder).rstrip("/")
+    for info in infos:
+        if info.get("type") == "directory":
+            continue
+        name = str(info["name"]).rstrip("/").rsplit("/", 1)[-1]
+        if not name or name.startswith((".", "~$")):
+            continue
+        out.append(FileEntry(name=name, url=f"{base_url}/{name}", path=str(info["name"]),
+                             size=int(info.get("size") or 0), modified=_mtime(info)))
+    return sorted(out, key=lambda e: e.name)
+
+
+def files_for_type(entries: list[FileEntry], opd_types: tuple[str, ...], type_code: str) -> list[FileEntry]:
+    if len(opd_types) == 1:
+        return list(entries) if opd_types[0] == type_code else []
+    key = header_key(type_code)
+    return [e for e in entries if key in header_key(e.name)]
+
+
+def submission_files(settings, period, opd, type_code: str, storage_options: dict | None = None) -> list[FileEntry]:
+    """The files of one (period, OPD, type) in the landing zone, sorted by name."""
+    folder = landing_folder(settings, period, opd.code, storage_options)
+    return files_for_type(_list_files(folder), tuple(opd.submissions), type_code)
+
+
+def deadline_for(period: Period, deadline_day: int) -> date:
+    nxt = period.next()
+    return date(nxt.year, nxt.month, deadline_day)
+
+
+def discover(settings, period: str | Period, opd: str | None = None, storage_options: dict | None = None) -> list[dict]:
+    """List the month's landing folders, record `expected_submission`, return small dicts for XCom (no personal
+    data): `{"opd_code", "submission_type", "state", "files", "required"}`."""
+    from sqlalchemy import select
+
+    from tkpk.config import load_config
+    from tkpk.warehouse import session_scope
+    from tkpk.warehouse.models import ExpectedSubmission
+
+    period = period if isinstance(period, Period) else Period.parse(str(period))
+    config = load_config(settings.config_dir)
+    opds = config.opds.all_opds()
+    if opd:
+        opds = [o for o in opds if o.code == opd]
+        if not opds:
+            raise KeyError(f"OPD '{opd}' tidak ada di konfigurasi opds.yaml.")
+    month = landing_folder(settings, period, None, storage_options)
+    try:  # one listing of the month folder (one request on S3/SFTP), then one per OPD folder that exists
+        present = {str(i["name"]).rstrip("/").rsplit("/", 1)[-1] for i in month.fs.ls(month.path, detail=True)
+                   if i.get("type") == "directory"}
+    except FileNotFoundError:
+        present = set()
+    now = datetime.now(UTC)
+    found: list[dict] = []
+    for o in opds:
+        entries = _list_files(month / o.code) if o.code in present else []
+        for type_code in o.submissions:
+            files = files_for_type(entries, tuple(o.submissions), type_code)
+            spreadsheets = [f for f in files if f.supported]
+            times = [f.modified for f in files if f.modified]
+            found.append({
+                "opd_code": o.code,
+                "submission_type": type_code,
+                "state": "received" if files else "missing",
+                "files": len(spreadsheets),
+                "required": bool(o.required),
+                "_first": min(times) if times else (now if files else None),
+                "_deadline": deadline_for(period, o.deadline_day),
+            })
+    with session_scope(settings.database_url) as s:
+        q = select(ExpectedSubmission).where(ExpectedSubmission.period == str(period))
+        if opd:
+            q = q.where(ExpectedSubmission.opd_code == opd)
+        existing = {(e.opd_code, e.submission_type): e for e in s.scalars(q)}
+        for item in found:
+            row = existing.get((item["opd_code"], item["submission_type"]))
+            if row is None:
+                row = ExpectedSubmission(period=str(period), opd_code=item["opd_code"],
+                                         submission_type=item["submission_type"])
+                s.add(row)
+            row.required = item["required"]
+            row.state = item["state"]
+            row.file_count = item["files"]
+            row.deadline = item["_deadline"]
+            row.discovered_at = now
+            first = item["_first"]
+            previous = row.first_received_at
+            if previous is not None and previous.tzinfo is None:
+                previous = previous.replace(tzinfo=UTC)
+            # The first arrival counts for "tepat waktu", even after a corrected file replaced it.
+            row.first_received_at = min(x for x in (previous, first) if x is not None) if (previous or first) else None
+    received = sum(1 for i in found if i["state"] == "received")
+    missing_required = sum(1 for i in found if i["state"] == "missing" and i["required"])
+    log.info("Periode %s: %d kiriman diterima, %d kiriman wajib belum dikirim.", period, received, missing_required)
+    return [{k: v for k, v in item.items() if not k.startswith("_")} for item in found]

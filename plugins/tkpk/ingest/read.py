@@ -1,0 +1,420 @@
+"""Read what OPDs really send (step 2 of the monthly run, and `tkpk validate`): XLSX, XLS and ODS through
+python-calamine, CSV through pandas after detecting encoding (UTF-8 with or without BOM, UTF-16, Windows-1252) and
+delimiter (`,` `;` tab `|`).
+
+For each sheet the header row is found below any title rows by scoring rows on how many cells are known column
+aliases (`SubmissionTypesConfig.aliases_for`); a header split over two rows is completed from the row above or
+below; a row of column numbers under the header ("1 2 3 ...") is skipped. Total rows ("JUMLAH", "TOTAL"), blank
+rows and a signature block after the data are skipped. Every kept row carries its Excel row number (`_row`: the
+row a person sees, header counted) and its sheet (`_sheet`). Cells are kept as read (numbers, dates, text):
+normalising is `tkpk.ingest.normalise`'s job. Text that starts with `= + - @` is just text here.
+
+When several visible sheets carry every required column, all of them are read (one sheet per kecamatan is common);
+sheets named like instructions or examples are skipped when another sheet qualifies. When none qualifies, the best
+sheet is returned with its missing columns, which become critical findings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tkpk.config.submissions import SubmissionType, header_key
+from tkpk.ingest.errors import FileRejected
+from tkpk.quality.messages import describe
+
+HEADER_SCAN_ROWS = 40
+# RE2-friendly (see tkpk.ingest.normalise): no \\s or \\b, so pyarrow runs it.
+_TOTAL_RE = r"(?i)^[ \t]*(?:jumlah|total|grand[ \t]*total|sub[ \t]*-?[ \t]*total|jml)(?:[^a-z]|\Z)"
+_PAREN_RE = re.compile(r"\(.*?\)|\[.*?\]")
+_SKIP_SHEET_RE = re.compile(r"(?i)petunjuk|panduan|contoh|rekap|keterangan|referensi|instruksi|template|readme")
+_COLNUM_RE = re.compile(r"^\(?\d{1,2}\)?$")
+DELIMITERS = (";", ",", "\t", "|")
+
+
+@dataclass
+class SheetTable:
+    """The data rows of one sheet (or a CSV), with canonical column names."""
+
+    sheet: str | None
+    header_row: int | None  # Excel row number of the header (None: no header found)
+    columns: dict[str, str]  # canonical -> header text as written
+    missing: list[str]  # required canonical columns not found
+    frame: pd.DataFrame  # canonical columns (cells as read) + _row (+ _sheet)
+    skipped: dict[str, int] = field(default_factory=dict)  # blank / total / footer / column-number rows
+    score: int = 0
+
+
+# --- header detection ---------------------------------------------------------------------------------------------------
+
+
+def header_match(cell: object, aliases: dict[str, str]) -> str | None:
+    """The canonical column a header cell names, or None. Tries the text as written, then without bracketed notes
+    ('NIK (16 digit)', 'Tgl Lahir [dd/mm/yyyy]')."""
+    if not isinstance(cell, str):
+        return None
+    text = cell.strip()
+    if not text or len(text) > 80:
+        return None
+    found = aliases.get(header_key(text))
+    if found is None and ("(" in text or "[" in text):
+        found = aliases.get(header_key(_PAREN_RE.sub("", text)))
+    return found
+
+
+def _row_mapping(row: list, aliases: dict[str, str], taken: set[int] | None = None) -> dict[str, int]:
+    mapping: dict[str, int] = {}
+    for j, cell in enumerate(row):
+        if taken and j in taken:
+            continue
+        canon = header_match(cell, aliases)
+        if canon and canon not in mapping:
+            mapping[canon] = j
+    return mapping
+
+
+def find_header(rows: list[list], aliases: dict[str, str], required: list[str]) -> tuple[int | None, dict[str, int],
+                                                                                           int]:
+    """(index of the header row, canonical -> column position, index of the first data row). The header is the row
+    with the most alias hits in the first rows (at least two, or every required column)."""
+    best_i, best_map = None, {}
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        mapping = _row_mapping(row, aliases)
+        if len(mapping) > len(best_map):
+            best_i, best_map = i, mapping
+    if best_i is None or (len(best_map) < 2 and not set(required) <= set(best_map)):
+        return None, {}, 0
+    mapping = dict(best_map)
+    data_start = best_i + 1
+    missing = [c for c in required if c not in mapping]
+    # Two-row headers: a merged cell above ("NIK" over two rows) or sub-headers below ("Tanggal" / "Lahir").
+    if missing:
+        for k in (best_i - 1, best_i + 1):
+            if 0 <= k < len(rows):
+                extra = _row_mapping(rows[k], aliases, taken=set(mapping.values()))
+                extra = {c: j for c, j in extra.items() if c not in mapping}
+                if extra:
+                    mapping.update(extra)
+                    data_start = max(data_start, k + 1)
+    return best_i, mapping, data_start
+
+
+def _is_column_number_row(row: list) -> bool:
+    """'1 2 3 4 ...' or '(1) (2) (3)' under a header, as government tables print them."""
+    cells = [c for c in row if not (c is None or (isinstance(c, str) and not c.strip()))]
+    if len(cells) < 2:
+        return False
+    numbers = []
+    for c in cells:
+        if isinstance(c, float) and c.is_integer():
+            numbers.append(int(c))
+        elif isinstance(c, int) and not isinstance(c, bool):
+            numbers.append(c)
+        elif isinstance(c, str) and _COLNUM_RE.match(c.strip()):
+            numbers.append(int(c.strip().strip("()")))
+        else:
+            return False
+    return numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
+# --- building the frame -----------------------------------------------------------------------------------------------
+
+
+def _empty_mask(series: pd.Series) -> pd.Series:
+    if series.dtype == object:
+        is_str = series.map(type) == str  # noqa: E721
+        empty = series.isna()
+        if bool(is_str.any()):
+            empty |= is_str & (series.where(is_str, "x").astype("str").str.strip() == "")
+        return empty
+    return series.isna() | (series.astype("str").str.strip() == "")
+
+
+def _text_matches(series: pd.Series, pattern: str) -> pd.Series:
+    if series.dtype == object:
+        is_str = series.map(type) == str  # noqa: E721
+        if not bool(is_str.any()):
+            return pd.Series(False, index=series.index)
+        return is_str & series.where(is_str, "").astype("str").str.contains(pattern, regex=True)
+    return series.fillna("").astype("str").str.contains(pattern, regex=True)
+
+
+def build_table(columns: dict[int, pd.Series], mapping: dict[str, int], row_numbers: np.ndarray, sheet: str | None,
+                stype: SubmissionType) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Frame of the mapped columns with `_row`, after dropping blank, total and footer rows.
+
+    `columns` holds every column of the data area (position -> cells) so a total label in an unmapped column ("No")
+    is seen; `row_numbers` are the Excel row numbers of those cells."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    rows = pd.Series(np.asarray(row_numbers, dtype="int64")[:n])
+    frame = pd.DataFrame({canon: columns[pos].reset_index(drop=True) if pos in columns
+                          else pd.Series([None] * n, dtype=object) for canon, pos in mapping.items()})
+    frame.index = pd.RangeIndex(n)
+    skipped = {"kosong": 0, "jumlah": 0, "penutup": 0, "nomor_kolom": 0}
+    if n == 0:
+        frame["_row"] = rows
+        frame["_sheet"] = sheet
+        return frame, skipped
+    filled = pd.DataFrame({c: ~_empty_mask(frame[c]) for c in mapping}, index=frame.index)
+    count = filled.sum(axis=1) if len(mapping) else pd.Series(0, index=frame.index)
+    blank = count == 0
+
+    # Total rows: a JUMLAH/TOTAL label in any column, and no NIK/KK-like identifier in the row. Only rows without
+    # a filled identifier are looked at (a million rows, one cheap pass instead of a regex per column).
+    ident_cols = [c.name for c in stype.columns if c.kind in ("nik", "kk") and c.name in frame.columns]
+    candidates = ~blank
+    for c in ident_cols:
+        cells = frame[c]
+        if cells.dtype == object:
+            cells = cells.map(lambda v: v if isinstance(v, str) else ("" if v is None else repr(v)))
+        candidates &= (cells.astype("str").str.len().fillna(0) < 10).to_numpy()
+    total = pd.Series(False, index=frame.index)
+    if bool(candidates.any()):
+        where = np.flatnonzero(candidates.to_numpy())
+        label = np.zeros(len(where), dtype=bool)
+        for series in columns.values():
+            label |= _text_matches(series.iloc[where].reset_index(drop=True), _TOTAL_RE).to_numpy()
+        total.iloc[where[label]] = True
+
+    # Signature block / notes after the data: sparse rows after the last row with two or more cells filled, unless
+    # the one filled cell is a 16-digit identifier (a real row missing the rest: reported, not skipped). An NIP
+    # (18 digits) under "Kepala Dinas" is part of the signature.
+    dense = (count >= 2) & ~total
+    footer = pd.Series(False, index=frame.index)
+    if bool(dense.any()):
+        last_dense = int(np.flatnonzero(dense.to_numpy())[-1])
+        after = pd.Series(np.arange(n) > last_dense, index=frame.index)
+        footer = after & ~blank & ~total & (count <= 1)
+        for c in ident_cols if bool(footer.any()) else ():
+            from tkpk.ingest.normalise import show_cell
+
+            cells = frame.loc[footer, c].map(show_cell).astype("str")
+            sixteen = cells.str.replace(r"[^0-9]", "", regex=True).str.len() == 16
+            footer[sixteen[sixteen].index] = False
+
+    keep = ~(blank | total | footer)
+    skipped["kosong"] = int(blank.sum())
+    skipped["jumlah"] = int(total.sum())
+    skipped["penutup"] = int(footer.sum())
+    if not bool(keep.all()):  # filtering copies every column: skip it when nothing is dropped
+        frame = frame[keep.to_numpy()].copy()
+        rows = rows[keep.to_numpy()]
+    frame["_row"] = rows.to_numpy()
+    frame["_sheet"] = sheet
+    frame.index = pd.RangeIndex(len(frame))
+    return frame, skipped
+
+
+def _table_from_rows(rows: list[list], sheet: str | None, stype: SubmissionType, aliases: dict[str, str],
+                     row_offset: int = 0) -> SheetTable:
+    """A SheetTable from a list of rows; `row_offset` is the Excel row number of rows[0] minus one."""
+    required = [c.name for c in stype.columns if c.required]
+    h, mapping, data_start = find_header(rows, aliases, required)
+    if h is None:
+        return SheetTable(sheet, None, {}, required, pd.DataFrame({"_row": pd.Series([], dtype="int64")}), {}, 0)
+    header_cells = {canon: str(rows[h][pos]) if pos < len(rows[h]) else canon for canon, pos in mapping.items()}
+    skipped_numbering = 0
+    if data_start < len(rows) and _is_column_number_row(rows[data_start]):
+        data_start += 1
+        skipped_numbering = 1
+    body = rows[data_start:]
+    width = max((len(r) for r in body), default=0)
+    if body and any(len(r) != width for r in body):
+        body = [list(r) + [""] * (width - len(r)) for r in body]
+    columns = {j: pd.Series(col, dtype=object) for j, col in enumerate(zip(*body, strict=True))} if body else {}
+    first = row_offset + data_start + 1
+    frame, skipped = build_table(columns, mapping, np.arange(first, first + len(body)), sheet, stype)
+    skipped["nomor_kolom"] = skipped_numbering
+    missing = [c for c in required if c not in mapping]
+    return SheetTable(sheet, row_offset + h + 1, header_cells, missing, frame, skipped, len(mapping))
+
+
+# --- workbooks -----------------------------------------------------------------------------------------------------------
+
+
+def read_workbook(data: bytes, stype: SubmissionType, aliases: dict[str, str]) -> list[SheetTable]:
+    """XLSX / XLS / ODS through calamine. Returns the data sheets (or the single best sheet, with missing columns)."""
+    import python_calamine as pc
+
+    try:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except pc.PasswordError as exc:
+        raise FileRejected("berkas_terkunci", describe("berkas_terkunci")) from exc
+    except Exception as exc:  # noqa: BLE001 - any parser failure means the file is unreadable
+        raise FileRejected("berkas_tidak_terbaca", describe("berkas_tidak_terbaca", detail=_short(exc))) from exc
+    with wb:
+        metas = list(wb.sheets_metadata)
+        visible = [m.name for m in metas if str(m.visible).endswith("Visible") and str(m.typ).endswith("WorkSheet")]
+        candidates = visible or [m.name for m in metas]
+        required = [c.name for c in stype.columns if c.required]
+        scored: list[tuple[str, object, int, dict[str, int]]] = []
+        for name in candidates:
+            try:
+                sheet = wb.get_sheet_by_name(name)
+                head = sheet.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS)
+            except Exception as exc:  # noqa: BLE001
+                raise FileRejected("berkas_tidak_terbaca",
+                                   describe("berkas_tidak_terbaca", detail=f"sheet '{name}': {_short(exc)}")) from exc
+            h, mapping, _ = find_header(head, aliases, required)
+            scored.append((name, sheet, len(mapping) if h is not None else 0, mapping))
+        if not scored:
+            raise FileRejected("berkas_tidak_terbaca", describe("berkas_tidak_terbaca", detail="tidak ada sheet"))
+        full = [s for s in scored if set(required) <= set(s[3])]
+        if len(full) > 1:
+            preferred = [s for s in full if not _SKIP_SHEET_RE.search(s[0])]
+            full = preferred or full[:1]
+        if full:
+            chosen = full
+        else:
+            hints = [h.lower() for h in stype.sheet_hints]
+            chosen = [max(scored, key=lambda s: (s[2], s[0].lower() in hints, -scored.index(s)))]
+        tables = []
+        for name, sheet, _score, _mapping in chosen:
+            try:
+                rows = sheet.to_python(skip_empty_area=False)
+            except Exception as exc:  # noqa: BLE001
+                raise FileRejected("berkas_tidak_terbaca",
+                                   describe("berkas_tidak_terbaca", detail=f"sheet '{name}': {_short(exc)}")) from exc
+            tables.append(_table_from_rows(rows, name, stype, aliases))
+        return tables
+
+
+def _short(exc: Exception) -> str:
+    from tkpk.normalize.nik import mask_text
+
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return mask_text(text[:160])
+
+
+# --- CSV -----------------------------------------------------------------------------------------------------------------
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """(text, encoding): UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1252 (Excel's 'CSV' under an Indonesian
+    locale), else charset-normalizer's best guess."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:65536]).best()
+    encoding = best.encoding if best else "latin-1"
+    return data.decode(encoding, errors="replace"), encoding
+
+
+def read_csv(data: bytes, stype: SubmissionType, aliases: dict[str, str]) -> list[SheetTable]:
+    text, encoding = decode_text(data)
+    sample_lines = text[:262144].splitlines()[:HEADER_SCAN_ROWS + 5]
+    required = [c.name for c in stype.columns if c.required]
+    best = None
+    for delim in DELIMITERS:
+        rows = list(csv.reader(sample_lines, delimiter=delim))
+        h, mapping, data_start = find_header(rows, aliases, required)
+        widths = [len(r) for r in rows if len(r) > 1]
+        consistency = max((widths.count(w) for w in set(widths)), default=0)
+        key = (len(mapping) if h is not None else 0, consistency)
+        if best is None or key > best[0]:
+            best = (key, delim, rows, h, mapping, data_start)
+    _key, delim, rows, h, mapping, data_start = best
+    if h is None:
+        return [SheetTable(None, None, {}, required, pd.DataFrame({"_row": pd.Series([], dtype="int64")}), {}, 0)]
+    header_cells = {canon: rows[h][pos] for canon, pos in mapping.items()}
+    skipped_numbering = 0
+    if data_start < len(rows) and _is_column_number_row(rows[data_start]):
+        data_start += 1
+        skipped_numbering = 1
+    width = max([len(r) for r in rows] + [max(mapping.values()) + 1])
+    utf8 = data if encoding == "utf-8" else (data[3:] if encoding == "utf-8-sig" else None)
+    got = _csv_columns_arrow(utf8 if utf8 is not None else text.encode("utf-8"), delim, data_start)
+    if got is None:
+        columns = _csv_columns(text, delim, data_start, width)
+        n = len(next(iter(columns.values()))) if columns else 0
+        row_numbers = np.arange(data_start + 1, data_start + 1 + n)
+    else:
+        columns, row_numbers = got
+    frame, skipped = build_table(columns, mapping, row_numbers, None, stype)
+    skipped["nomor_kolom"] = skipped_numbering
+    missing = [c for c in required if c not in mapping]
+    return [SheetTable(None, h + 1, header_cells, missing, frame, skipped, len(mapping))]
+
+
+def _csv_columns_arrow(data: bytes, delim: str, skip_lines: int) -> tuple[dict[int, pd.Series], np.ndarray] | None:
+    """Fast path: pyarrow's multi-threaded CSV reader on the data part (every column as text), with the line number
+    of each record computed from the newline positions (pyarrow skips empty lines; Excel numbers them). None when
+    the file is irregular (ragged rows, newlines inside quotes, bare CR line ends): the caller falls back."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(buf)]))
+    if skip_lines >= len(starts):
+        return {}, np.array([], dtype=np.int64)
+    length = ends - starts
+    last = np.maximum(ends - 1, 0)
+    has_cr = (length > 0) & (buf[last] == 13) if len(buf) else np.zeros(len(starts), dtype=bool)
+    content = (length - has_cr)[skip_lines:]
+    line_numbers = np.arange(skip_lines + 1, len(starts) + 1)[content > 0]
+    offset = int(starts[skip_lines])
+    end_first = data.find(b"\n", offset)
+    first_line = data[offset:end_first if end_first >= 0 else len(data)].decode("utf-8", errors="replace")
+    first_line = first_line.rstrip("\r")
+    width = len(next(csv.reader([first_line], delimiter=delim), [])) or 1
+    names = [f"c{j}" for j in range(width)]
+
+    def invalid(_row):
+        return "error"
+
+    try:
+        table = pcsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data)[offset:]),
+            read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(delimiter=delim, quote_char='"', ignore_empty_lines=True,
+                                            invalid_row_handler=invalid),
+            convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in names}, null_values=[],
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException, ValueError):
+        return None
+    if table.num_rows != len(line_numbers) or "\r" in first_line:
+        return None
+    frame = table.to_pandas()
+    return {j: frame[c] for j, c in enumerate(names)}, line_numbers
+
+
+def _csv_columns(text: str, delim: str, skip_lines: int, width: int) -> dict[int, pd.Series]:
+    """Every column of the data part as str Series. Fast path: pandas' C parser; rows wider than the sample fall
+    back to the csv module (slower, same result)."""
+    try:
+        df = pd.read_csv(
+            io.StringIO(text), sep=delim, header=None, names=list(range(width)), skiprows=skip_lines, dtype="str",
+            keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c", quotechar='"',
+        )
+        return {j: df[j] for j in df.columns}
+    except (pd.errors.ParserError, ValueError):
+        reader = csv.reader(io.StringIO(text), delimiter=delim)
+        body = [r for i, r in enumerate(reader) if i >= skip_lines]
+        width = max([len(r) for r in body] + [width])
+        body = [r + [""] * (width - len(r)) for r in body]
+        return {j: pd.Series(col, dtype="str") for j, col in enumerate(zip(*body, strict=True))} if body else {}
+
+
+def read_tables(data: bytes, fmt: str, stype: SubmissionType, aliases: dict[str, str]) -> list[SheetTable]:
+    if fmt == "csv":
+        return read_csv(data, stype, aliases)
+    return read_workbook(data, stype, aliases)

@@ -1,0 +1,213 @@
+"""Validate one submitted file: safety checks, reading, normalising and the type's Great Expectations suite,
+without touching the warehouse. `tkpk validate` and `load_submission` both call this, so a steward sees exactly
+what the pipeline will decide.
+
+The result carries the findings, the normalised accepted rows (`records`), the quarantined rows as the file showed
+them, and the counts of the `tkpk validate --json` contract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tkpk.config.submissions import FileLimits, SubmissionType
+from tkpk.ingest import normalise as norm_mod
+from tkpk.ingest.errors import FileRejected
+from tkpk.ingest.read import read_tables
+from tkpk.ingest.safety import check_size, inspect
+from tkpk.period import JAKARTA, Period
+from tkpk.quality.findings import CRITICAL, ERROR, WARNING, Finding
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ValidationResult:
+    """What the checks decided about one file."""
+
+    file: str
+    type: str
+    period: str
+    status: str = "accepted"  # accepted | rejected
+    rows_total: int = 0
+    rows_valid: int = 0
+    issues: list[Finding] = field(default_factory=list)
+    records: pd.DataFrame | None = None  # accepted rows: _row, _sheet, has_warning + canonical columns (normalised)
+    quarantined: pd.DataFrame | None = None  # rows in error: _row, _sheet + canonical columns as shown
+    sha256: str = ""
+    size: int = 0
+    format: str | None = None
+    skipped: dict = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.rows_total - self.rows_valid
+
+    @property
+    def rows_warning(self) -> int:
+        if self.records is None or self.records.empty:
+            return 0
+        return int(self.records["has_warning"].sum())
+
+    def counts(self) -> dict[str, int]:
+        by = {s: 0 for s in (CRITICAL, ERROR, WARNING)}
+        for f in self.issues:
+            by[f.severity] = by.get(f.severity, 0) + 1
+        return by
+
+    def record_dicts(self, columns: list[str]) -> list[dict]:
+        """Accepted rows as JSON-ready dicts: row, then every canonical column normalised (dates ISO, amounts int)."""
+        if self.records is None or self.records.empty or not self.accepted:
+            return []
+        out = jsonable(self.records, columns)
+        out.insert(0, "row", self.records["_row"].astype(int))
+        return out.to_dict(orient="records")
+
+    def to_json(self, columns: list[str]) -> dict:
+        """The `tkpk validate --json` contract."""
+        return {
+            "file": self.file,
+            "type": self.type,
+            "status": self.status,
+            "rows_total": int(self.rows_total),
+            "rows_valid": int(self.rows_valid),
+            "issues": [f.as_issue() for f in self.issues],
+            "records": self.record_dicts(columns),
+        }
+
+
+def jsonable(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Canonical columns as JSON-friendly objects: ISO dates, Python ints, None for missing."""
+    out = pd.DataFrame(index=frame.index)
+    for c in columns:
+        s = frame[c]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            iso = s.dt.strftime("%Y-%m-%d")
+            out[c] = iso.astype(object).where(s.notna(), None)
+        elif isinstance(s.dtype, pd.Int64Dtype):
+            out[c] = s.astype(object).where(s.notna(), None)
+        else:
+            out[c] = s.astype(object).where(s.notna(), None)
+    return out
+
+
+def _limits(config) -> FileLimits:
+    return getattr(config.types, "file_limits", None) or FileLimits()
+
+
+def validate_bytes(data: bytes, name: str, stype: SubmissionType, period: Period, *, config,
+                   expectations_dir: Path, kelurahan=None) -> ValidationResult:
+    """Check one file's bytes. Never raises for a bad file (that is a rejected result); raises for configuration
+    errors (a broken suite) so they are fixed rather than blamed on the OPD."""
+    from tkpk.normalize.kelurahan import KelurahanIndex
+
+    result = ValidationResult(file=name, type=stype.code, period=str(period), size=len(data),
+                              sha256=hashlib.sha256(data).hexdigest())
+    aliases = config.types.aliases_for(stype.code)
+    try:
+        fmt = inspect(data, name, _limits(config))
+        result.format = fmt
+        tables = read_tables(data, fmt, stype, aliases)
+    except FileRejected as exc:
+        result.status = "rejected"
+        result.issues.append(Finding(exc.check, CRITICAL, exc.message, file=name))
+        return result
+
+    # One frame for the file; columns missing from one sheet but not another stay empty there.
+    found = [t for t in tables if t.header_row is not None]
+    frames = [t.frame for t in found] or [tables[0].frame]
+    frame = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0].reset_index(drop=True)
+    missing = sorted({c for t in tables for c in t.missing}, key=[c.name for c in stype.columns].index)
+    for c in missing:
+        if c in frame.columns:
+            frame = frame.drop(columns=[c])
+    result.skipped = {k: sum(t.skipped.get(k, 0) for t in tables) for k in ("kosong", "jumlah", "penutup",
+                                                                             "nomor_kolom")}
+    kelurahan = kelurahan or KelurahanIndex.load()
+    end = period.end
+    norm = norm_mod.normalise(frame, stype, end, kelurahan)
+    canon_present = [c for c in norm.display.columns if c in frame.columns]
+    rows = frame["_row"] if "_row" in frame else pd.Series(np.arange(len(frame)))
+    norm.helpers["_duplicate_of"] = norm_mod.duplicate_rows(norm.display[canon_present], rows)
+
+    from tkpk.quality.check import run_checks
+
+    aliases_by_column: dict[str, list[str]] = {}
+    for col in stype.columns:
+        common = config.types.common_aliases.get(col.name, ())
+        aliases_by_column[col.name] = list(dict.fromkeys((*col.aliases, *common, col.name)))
+    header_sheet = tables[0].sheet if len(tables) == 1 else None
+    outcome = run_checks(frame, norm, stype, end, expectations_dir, name, aliases_by_column, missing, header_sheet)
+    result.issues.extend(outcome.findings)
+    order = {c.name: i for i, c in enumerate(stype.columns)}  # findings of one row in the file's column order
+    result.issues.sort(key=lambda f: (*f.sort_key()[:4], order.get(f.column or "", len(order)), f.check))
+    result.rows_total = len(frame)
+    result.rows_valid = int(len(frame) - outcome.row_error.sum())
+    if any(f.severity == CRITICAL for f in result.issues):
+        result.status = "rejected"
+        return result
+
+    ok = ~outcome.row_error
+    columns = [c.name for c in stype.columns]
+    records = norm.values.loc[ok, columns].copy()
+    records.insert(0, "_row", frame.loc[ok, "_row"].to_numpy())
+    records.insert(1, "_sheet", frame.loc[ok, "_sheet"].to_numpy() if "_sheet" in frame else None)
+    records.insert(2, "has_warning", outcome.row_warning[ok])
+    result.records = records.reset_index(drop=True)
+    bad = outcome.row_error
+    quarantined = norm.display.loc[bad, columns].copy()
+    quarantined.insert(0, "_row", frame.loc[bad, "_row"].to_numpy())
+    quarantined.insert(1, "_sheet", frame.loc[bad, "_sheet"].to_numpy() if "_sheet" in frame else None)
+    result.quarantined = quarantined.reset_index(drop=True)
+    return result
+
+
+def _resolve(config_dir, config=None):
+    from tkpk.config import load_config
+
+    return config or load_config(config_dir)
+
+
+def validate_file(path: str | Path, submission_type: str, period: str | Period | None = None, *, settings=None,
+                  config=None, storage_options: dict | None = None) -> ValidationResult:
+    """Validate a local file (or an fsspec URL) as `submission_type` for `period` (default: the current month; E is
+    its last day). The size limit is checked before the file is read."""
+    from tkpk.settings import Settings
+
+    settings = settings or Settings.from_env()
+    config = _resolve(settings.config_dir, config)
+    stype = config.types.get(submission_type)
+    if period is None:
+        today = datetime.now(JAKARTA)
+        period = Period(today.year, today.month)
+    elif not isinstance(period, Period):
+        period = Period.parse(str(period))
+    path_str = str(path)
+    name = Path(path_str.split("://", 1)[-1]).name
+    if "://" in path_str:
+        import fsspec
+
+        fs, p = fsspec.core.url_to_fs(path_str, **(storage_options or {}))
+        size = int(fs.size(p))
+        reader = lambda: fs.cat_file(p)  # noqa: E731
+    else:
+        size = Path(path_str).stat().st_size
+        reader = Path(path_str).read_bytes
+    try:
+        check_size(size, _limits(config))
+    except FileRejected as exc:
+        result = ValidationResult(file=name, type=stype.code, period=str(period), size=size, status="rejected")
+        result.issues.append(Finding(exc.check, CRITICAL, exc.message, file=name))
+        return result
+    return validate_bytes(reader(), name, stype, period, config=config, expectations_dir=settings.expectations_dir)
