@@ -25,7 +25,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Butuh $(PYTHON) (Python 3.11)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check "uv==0.13.9"
-	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e .
 	@touch $(STAMP)
 

@@ -111,16 +111,17 @@ def test_dag_file_parses_fast_without_heavy_imports(dag_file):
     code = (
         "import sys, time, json, importlib.util\n"
         "import airflow.sdk\n"
-        f"before = set(sys.modules); t = time.perf_counter()\n"
+        f"before = set(sys.modules); t = time.process_time()\n"
         f"spec = importlib.util.spec_from_file_location('d', {str(ROOT / 'dags' / dag_file)!r})\n"
         "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
-        "print(json.dumps({'seconds': time.perf_counter() - t, 'modules': sorted(set(sys.modules) - before)}))\n"
+        "print(json.dumps({'seconds': time.process_time() - t, 'modules': sorted(set(sys.modules) - before)}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     loaded_heavy = [m for m in result["modules"] if m.split(".")[0] in HEAVY]
     assert not loaded_heavy, f"{dag_file} imports heavy modules at parse time: {loaded_heavy[:5]}"
-    assert result["seconds"] < 2.0, f"{dag_file} takes {result['seconds']:.2f}s to parse"
+    # CPU seconds, not wall: the machine may be busy; parsing must stay cheap either way
+    assert result["seconds"] < 2.0, f"{dag_file} takes {result['seconds']:.2f} CPU s to parse"
 
 
 def test_registry_dag_emits_the_asset_the_monthly_dag_reads(dagbag):
