@@ -140,6 +140,27 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
                      submission_type, period, current.batch_id)
             return _counts(key, dup.batch_id, "duplicate", len(hashes), current.rows_total, current.rows_accepted,
                            current.rows_quarantined, current.rows_warning, {})
+        # The same files as the latest attempt, which was rejected: the outcome cannot change, so record the
+        # attempt and say so again without re-checking (a re-run of the month stays identical, and the OPD's
+        # feedback does not count a new attempt).
+        latest = s.scalars(select(SubmissionBatch).filter(SubmissionBatch.status != "duplicate")
+                           .filter_by(**key).order_by(SubmissionBatch.batch_id.desc()).limit(1)).first()
+        if latest is not None and latest.status == "rejected" and latest.sha256 == batch_sha and hashes:
+            dup = SubmissionBatch(**key, status="duplicate", is_current=False, files=latest.files, sha256=batch_sha,
+                                  received_at=received_at, loaded_at=datetime.now(UTC), run_id=run_id,
+                                  rows_total=latest.rows_total, rejection_reason=latest.rejection_reason)
+            s.add(dup)
+            s.flush()
+            audit(s, actor=run_id or "tkpk", action="load_duplicate", period=str(period), opd_code=opd_code,
+                  submission_type=submission_type, batch_id=dup.batch_id, same_as=latest.batch_id)
+            counts = _counts(key, dup.batch_id, "duplicate", len(hashes), latest.rows_total, 0, 0, 0, {})
+            message = latest.rejection_reason or "Berkas yang sama sudah pernah ditolak."
+            dup_id = dup.batch_id
+        else:
+            dup_id = None
+    if dup_id is not None:
+        log.warning("%s", message)
+        raise BatchRejected(message, counts=counts)
 
     # Validate every file exactly as `tkpk validate` would.
     kelurahan = KelurahanIndex.load(settings.reference_dir)

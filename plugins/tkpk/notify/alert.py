@@ -68,12 +68,17 @@ def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: st
     text = render_text(settings.templates_dir, "failure_alert.txt", **context)
     sender = smtp.sender or str(config.recipients.sender)
     domain = sender.rsplit("@", 1)[-1]
-    digest = hashlib.sha256("|".join([dag_id, task_id, str(period), str(run_id), line]).encode()).hexdigest()
+    # The same failure (DAG, task, period, error) is one alert: a re-run that fails the same way, e.g. the same
+    # rejected file, does not alert the stewards again. The run is not part of the identity for that reason.
+    digest = hashlib.sha256("|".join([dag_id, task_id, str(period), line]).encode()).hexdigest()
+    already = _already_sent(settings, period, task_id, digest)
     own_client = client is None
     client = client or SmtpClient(smtp)
     delivered = 0
     try:
         for steward in stewards:
+            if str(steward.email) in already:
+                continue
             who = hashlib.sha256(str(steward.email).lower().encode()).hexdigest()[:12]
             msg_id = f"<tkpk.alert.{digest[:16]}.{who}@{domain}>"
             msg = build_message(subject=context["subject"], sender=sender, sender_name=config.recipients.sender_name,
@@ -91,6 +96,23 @@ def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: st
         if own_client:
             client.close()
     log.info("Peringatan kegagalan %s/%s dikirim ke %d steward", dag_id, task_id, delivered)
+
+
+def _already_sent(settings, period, task_id, digest) -> set[str]:
+    """Stewards who already received this very alert (best effort: if the warehouse is down, alert anyway)."""
+    try:
+        from sqlalchemy import select
+
+        from tkpk.warehouse import session_scope
+        from tkpk.warehouse.models import SendLog
+
+        with session_scope(settings.database_url) as s:
+            return set(s.scalars(select(SendLog.recipient).where(
+                SendLog.period == (period or "")[:7], SendLog.report == f"alert:{task_id}"[:64],
+                SendLog.content_hash == digest, SendLog.status == "sent")))
+    except Exception as exc:  # noqa: BLE001 - the alert matters more than its de-duplication
+        log.warning("Log kirim tidak terbaca (%s); peringatan tetap dikirim", type(exc).__name__)
+        return set()
 
 
 def _log_send(settings, period, task_id, recipient, digest, msg_id, status) -> None:
