@@ -35,6 +35,8 @@ class Measurement:
     peak_rss_mb: float
     rows: int | None = None
     extra: dict = field(default_factory=dict)
+    cpu_s: list[float] = field(default_factory=list)
+    load_1m: list[float] = field(default_factory=list)
 
     @property
     def median_s(self) -> float:
@@ -43,6 +45,10 @@ class Measurement:
     def as_dict(self) -> dict:
         out = {"step": self.step, "median_s": round(self.median_s, 3), "runs_s": [round(w, 3) for w in self.wall_s],
                "peak_rss_mb": round(self.peak_rss_mb, 1)}
+        if self.cpu_s:
+            out["cpu_s"] = round(statistics.median(self.cpu_s), 2)
+        if self.load_1m:
+            out["load_1m"] = [round(x, 1) for x in self.load_1m]
         if self.rows:
             out["rows"] = self.rows
             out["rows_per_s"] = round(self.rows / self.median_s) if self.median_s else None
@@ -57,27 +63,48 @@ def run_measured(argv: list[str], env: dict | None = None) -> str:
     return proc.stdout
 
 
+def last_json(stdout: str) -> dict:
+    """The JSON object a stage benchmark prints last (one line, or an indented block starting with '{')."""
+    lines = stdout.strip().splitlines()
+    if not lines:
+        return {}
+    try:
+        value = json.loads(lines[-1])
+        return value if isinstance(value, dict) else {}
+    except ValueError:
+        pass
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i] == "{":
+            try:
+                value = json.loads("\n".join(lines[i:]))
+                return value if isinstance(value, dict) else {}
+            except ValueError:
+                return {}
+    return {}
+
+
 def measure(step: str, argv: list[str], *, repeat: int, rows: int | None = None, env: dict | None = None,
-            setup: list[str] | None = None) -> Measurement:
-    walls, peaks, last_out = [], [], ""
+            setup: list[str] | None = None, parse=last_json, log: str | None = None) -> Measurement:
+    """Run `argv` `repeat` times, each in its own wrapper process (so ru_maxrss and CPU cover exactly that run).
+    `parse(stdout)` turns the last run's output into extra fields (ratios, counts); `log` keeps that output."""
+    walls, cpus, loads, peaks, stdout = [], [], [], [], ""
     for _ in range(repeat):
         if setup:
             subprocess.run(setup, check=True, cwd=PROJECT_ROOT, env=env, capture_output=True)
-        # a wrapper process per run so ru_maxrss covers exactly this run
         wrapped = [sys.executable, "-m", "tkpk.bench.peak", "--", *argv]
         out = run_measured(wrapped, env=env)
         info = json.loads(out.strip().splitlines()[-1])
         walls.append(info["wall_s"])
+        cpus.append(info["cpu_s"])
+        loads.append(info["load_1m"])
         peaks.append(info["peak_rss_mb"])
-        last_out = info.get("stdout_tail", "")
-    extra = {}
-    tail = last_out.strip().splitlines()
-    if tail:
-        try:
-            extra = json.loads(tail[-1])
-        except ValueError:
-            extra = {}
-    return Measurement(step, walls, max(peaks), rows, extra if isinstance(extra, dict) else {})
+        stdout = info.get("stdout", "")
+    if log:
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        with open(log, "w") as fh:
+            fh.write(stdout)
+    extra = parse(stdout) or {}
+    return Measurement(step, walls, max(peaks), rows, extra, cpus, loads)
 
 
 def machine() -> dict:
@@ -100,10 +127,12 @@ def machine() -> dict:
 
 
 def markdown_table(results: list[dict]) -> str:
-    lines = ["| step | median s | runs (s) | peak MB | rows | rows/s | notes |", "|---|---:|---|---:|---:|---:|---|"]
+    lines = ["| step | median wall s | runs (s) | CPU s | load 1m | peak MB | rows | rows/s | notes |",
+             "|---|---:|---|---:|---|---:|---:|---:|---|"]
+    skip = {"step", "median_s", "runs_s", "cpu_s", "load_1m", "peak_rss_mb", "rows", "rows_per_s"}
     for r in results:
-        notes = ", ".join(f"{k}={v}" for k, v in r.items()
-                          if k not in {"step", "median_s", "runs_s", "peak_rss_mb", "rows", "rows_per_s"})
-        lines.append(f"| {r['step']} | {r['median_s']} | {', '.join(map(str, r['runs_s']))} | {r['peak_rss_mb']} | "
-                     f"{r.get('rows', '')} | {r.get('rows_per_s', '')} | {notes} |")
+        notes = ", ".join(f"{k}={v}" for k, v in r.items() if k not in skip and not isinstance(v, (dict, list)))
+        loads = "/".join(str(x) for x in r.get("load_1m", []))
+        lines.append(f"| {r['step']} | {r['median_s']} | {', '.join(map(str, r['runs_s']))} | {r.get('cpu_s', '')} | "
+                     f"{loads} | {r['peak_rss_mb']} | {r.get('rows', '')} | {r.get('rows_per_s', '')} | {notes} |")
     return "\n".join(lines)

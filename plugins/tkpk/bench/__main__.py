@@ -1,4 +1,16 @@
-"""`python -m tkpk.bench --scale city|province [--repeat 3] [--only synth,registry,...]`."""
+"""`python -m tkpk.bench --scale tiny|city|province [--repeat 3] [--only synth,registry,...] [--db sqlite|postgres]`.
+
+Steps (each measured in its own process: wall, CPU user+sys, peak RSS, load average at start):
+  synth        `tkpk synth` for the scale (registry + one month of submissions)
+  registry     `tkpk registry load` of the synthetic snapshot into a fresh SQLite warehouse
+  ingest       `tkpk.ingest.bench`: 100k-row XLSX read+check vs pandas+calamine, 1M-row CSV, PostgreSQL load rate
+  linkage      `tkpk.linkage.bench`: ours vs the Splink 5 + DuckDB baseline on the same data (accuracy, time)
+  eligibility  `tkpk.eligibility.bench`: the rules engine over the synthetic registry (in memory)
+  reports      `tests/reports/bench_reports.py`: build and send every report
+  pipeline     the monthly run step by step on the synthetic month, as the DAG calls it (tkpk.bench.pipeline),
+               linkage and eligibility partitioned by kecamatan; one run
+  wholerun     `airflow dags test tkpk_monthly` on the synthetic month through the embedded setup; one run
+"""
 
 from __future__ import annotations
 
@@ -6,13 +18,41 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
 from tkpk.bench import SCALES, machine, markdown_table, measure
 from tkpk.settings import PROJECT_ROOT
 
 PY = sys.executable
+PERIOD = "2026-10"
+LOGICAL_DATE = "2026-11-10T00:00:00+00:00"  # the scheduled run for October 2026 (Jakarta time)
+PG_ADMIN = os.environ.get("TKPK_BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+# Arguments of the stage benchmarks per scale (their own synthetic data where they generate it).
+STAGE_ARGS = {
+    "tiny": {
+        "ingest": ["--rows-xlsx", "2000", "--rows-csv", "20000", "--skip-load"],
+        "linkage": ["--persons", "5000", "--rows", "500", "--no-splink"],
+        "eligibility": ["--households", "2000"],
+        "reports": ["--households", "2000"],
+    },
+    "city": {
+        "ingest": [],  # 100,000-row XLSX, 1,000,000-row CSV, PostgreSQL load (the issue's comparisons)
+        "linkage": ["--persons", "1000000", "--rows", "100000"],  # with the Splink 5 baseline
+        "eligibility": ["--households", "170000"],
+        "reports": ["--households", "170000"],
+    },
+    "province": {
+        "ingest": ["--skip-xlsx"],
+        "linkage": ["--persons", "3700000", "--rows", "500000", "--no-splink"],
+        "eligibility": ["--households", "1000000"],
+        "reports": ["--households", "1000000"],
+    },
+}
 
 
 def data_dir(scale: str) -> Path:
@@ -26,79 +66,298 @@ def ensure_data(scale: str) -> Path:
     if not (out / "truth" / "manifest.json").exists():
         cfg = SCALES[scale]
         shutil.rmtree(out, ignore_errors=True)
-        import subprocess
-
-        subprocess.run([PY, "-m", "tkpk", "synth", "--out", str(out), "--period", "2026-10",
+        subprocess.run([PY, "-m", "tkpk", "synth", "--out", str(out), "--period", PERIOD,
                         "--households", str(cfg["households"]), "--seed", str(cfg["seed"])], check=True)
     return out
+
+
+def manifest(data: Path) -> dict:
+    return json.loads((data / "truth" / "manifest.json").read_text())
+
+
+def log_path(scale: str, name: str) -> str:
+    return str(PROJECT_ROOT / "var" / "bench" / "logs" / f"{scale}-{name}.log")
 
 
 def step_synth(scale: str, repeat: int) -> list[dict]:
     cfg = SCALES[scale]
     tmp = PROJECT_ROOT / ".bench" / "tmp-synth"
     m = measure("synth (registry + one month of submissions)",
-                [PY, "-m", "tkpk", "synth", "--out", str(tmp), "--period", "2026-10",
+                [PY, "-m", "tkpk", "synth", "--out", str(tmp), "--period", PERIOD,
                  "--households", str(cfg["households"]), "--seed", str(cfg["seed"])],
-                repeat=repeat, rows=cfg["households"], setup=["rm", "-rf", str(tmp)])
+                repeat=repeat, rows=cfg["households"], setup=["rm", "-rf", str(tmp)], parse=lambda _: {})
     shutil.rmtree(tmp, ignore_errors=True)
     return [m.as_dict()]
 
 
 def step_registry(scale: str, repeat: int) -> list[dict]:
     data = ensure_data(scale)
-    manifest = json.loads((data / "truth" / "manifest.json").read_text())
     db = PROJECT_ROOT / ".bench" / "registry-bench.db"
     env = dict(os.environ, TKPK_DATABASE_URL=f"sqlite:///{db}")
-    snapshot = manifest.get("snapshot_date", "2026-09-25")
-    persons = sum(1 for _ in open(data / "registry" / "persons.csv")) - 1
+    snapshot = manifest(data).get("snapshot_date", "2026-09-25")
+    with open(data / "registry" / "persons.csv") as fh:
+        persons = sum(1 for _ in fh) - 1
     m = measure("registry load (SQLite)",
                 [PY, "-m", "tkpk", "registry", "load", str(data / "registry"), "--snapshot-date", snapshot],
-                repeat=repeat, rows=persons, env=env,
+                repeat=repeat, rows=persons, env=env, parse=lambda _: {},
                 setup=["sh", "-c", f"rm -f {db}* && {PY} -m tkpk db upgrade >/dev/null"])
+    for path in db.parent.glob(db.name + "*"):
+        path.unlink()
     return [m.as_dict()]
 
 
-def step_module(module: str, label: str, args: list[str], repeat: int) -> list[dict]:
-    """A stage's own benchmark (it prints one JSON object on its last line with its comparisons)."""
-    import importlib.util
+def parse_ingest(stdout: str) -> dict:
+    from tkpk.bench import last_json
 
-    if importlib.util.find_spec(module) is None:
-        return []
-    m = measure(label, [PY, "-m", module, *args], repeat=repeat)
+    r = last_json(stdout)
+    out = {}
+    if "xlsx" in r:
+        x = r["xlsx"]
+        out.update(xlsx_calamine_s=round(x["pandas_calamine_s"], 2), xlsx_read_check_s=round(x["validate_s"], 2),
+                   xlsx_ratio=round(x["ratio"], 2), xlsx_ratio_cpu=round(x["ratio_cpu"], 2))
+    if "csv" in r:
+        out.update(csv_read_check_s=round(r["csv"]["validate_s"], 2),
+                   csv_read_check_cpu_s=round(r["csv"]["validate_cpu_s"], 2))
+    if "load" in r:
+        ld = r["load"]
+        out.update(pg_load_s=round(ld["load_s"], 2), pg_write_rows_per_s=round(ld["write_rows_per_s"] or 0),
+                   pg_end_to_end_rows_per_s=round(ld["end_to_end_rows_per_s"]))
+    return out
+
+
+def step_ingest(scale: str, repeat: int) -> list[dict]:
+    m = measure("ingest: read + check (+ PostgreSQL load)", [PY, "-m", "tkpk.ingest.bench", *STAGE_ARGS[scale]["ingest"]],
+                repeat=repeat, parse=parse_ingest, log=log_path(scale, "ingest"))
     return [m.as_dict()]
 
 
-STEPS = ["synth", "registry", "ingest", "linkage", "eligibility"]
+def step_linkage(scale: str) -> list[dict]:
+    out = PROJECT_ROOT / "var" / "bench" / f"linkage-{scale}.json"
+    args = STAGE_ARGS[scale]["linkage"]
+
+    def parse(_stdout: str) -> dict:
+        r = json.loads(out.read_text())["results"]
+        res = {}
+        for name in ("tkpk", "splink"):
+            if name in r:
+                res.update({f"{name}_{k}": r[name][k] for k in ("wall_s", "peak_mb", "precision", "recall")
+                            if k in r[name]})
+        if "ratio_splink_over_tkpk" in r:
+            res["splink_over_tkpk_time"] = r["ratio_splink_over_tkpk"]
+        return res
+
+    m = measure(f"linkage bench ({args[1]} persons, {args[3]} rows)", [PY, "-m", "tkpk.linkage.bench", *args,
+                "--json", str(out)], repeat=1, parse=parse, log=log_path(scale, "linkage"))
+    return [m.as_dict()]
+
+
+def parse_eligibility(stdout: str) -> dict:
+    for line in stdout.splitlines():
+        if line.startswith("one month"):
+            return {"engine": line.split(":", 1)[1].strip().split(";")[0]}
+    return {}
+
+
+def step_eligibility(scale: str, repeat: int) -> list[dict]:
+    m = measure("eligibility engine (in memory)", [PY, "-m", "tkpk.eligibility.bench",
+                *STAGE_ARGS[scale]["eligibility"]], repeat=repeat, parse=parse_eligibility,
+                log=log_path(scale, "eligibility"))
+    return [m.as_dict()]
+
+
+def parse_reports(stdout: str) -> dict:
+    out = {}
+    for line in stdout.splitlines():
+        for key in ("build_reports", "send_reports"):
+            if line.startswith(key + ":"):
+                out[key + "_s"] = float(line.split(":")[1].split("s,")[0])
+    return out
+
+
+def step_reports(scale: str, repeat: int) -> list[dict]:
+    m = measure("reports: fill + build + send", [PY, str(PROJECT_ROOT / "tests" / "reports" / "bench_reports.py"),
+                *STAGE_ARGS[scale]["reports"]], repeat=repeat, parse=parse_reports, log=log_path(scale, "reports"))
+    return [m.as_dict()]
+
+
+def scratch(scale: str, kind: str, db: str) -> tuple[dict, callable]:
+    """A scratch var dir and an empty warehouse for one pipeline or whole run; returns (env, cleanup)."""
+    var = PROJECT_ROOT / ".bench" / f"run-{kind}-{scale}"
+    shutil.rmtree(var, ignore_errors=True)
+    var.mkdir(parents=True)
+    data = ensure_data(scale)
+    env = dict(os.environ, TKPK_VAR_DIR=str(var), TKPK_LANDING_URL=(data / "landing").as_uri(),
+               TKPK_HOME=str(PROJECT_ROOT), PYTHONPATH=str(PROJECT_ROOT / "plugins"))
+    drop = None
+    if db == "postgres":
+        import sqlalchemy as sa
+
+        name = f"tkpk_bench_{kind}_{scale}_{uuid.uuid4().hex[:6]}"
+        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        env["TKPK_DATABASE_URL"] = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+        def drop() -> None:
+            with admin.connect() as c:
+                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    else:
+        env["TKPK_DATABASE_URL"] = f"sqlite:///{var / 'warehouse.db'}"
+
+    def cleanup() -> None:
+        if drop:
+            drop()
+        shutil.rmtree(var, ignore_errors=True)
+
+    return env, cleanup
+
+
+def step_pipeline(scale: str, db: str) -> list[dict]:
+    """The monthly run step by step (one process per task, as Airflow runs them), partitioned by kecamatan."""
+    data = ensure_data(scale)
+    env, cleanup = scratch(scale, "pipeline", db)
+    results: list[dict] = []
+    base = [PY, "-m", "tkpk.bench.pipeline"]
+    tag = f"pipeline/{db}"
+
+    def run(step: str, *extra: str, label: str | None = None) -> dict:
+        m = measure(f"{tag}: {label or step}", [*base, step, "--period", PERIOD, *extra], repeat=1, env=env,
+                    log=log_path(scale, f"pipeline-{step}"))
+        row = m.as_dict()
+        results.append(row)
+        print(f"  {row['step']}: {row['median_s']} s (CPU {row['cpu_s']} s, {row['peak_rss_mb']} MB)", flush=True)
+        return m.extra
+
+    try:
+        run("setup", "--registry", str(data / "registry"), "--snapshot-date", manifest(data)["snapshot_date"],
+            label="migrate + registry load")
+        run("start")
+        run("ingest", label="discover + load_submission (all files, sequential)")
+        parts = run("prepare_linkage")["partitions"]
+        for p in parts:
+            run("link_partition", "--partition", p, label=f"link_partition {p}")
+        run("finalize_linkage")
+        kec = run("derive_events")["partitions"]
+        for k in kec:
+            run("compute_eligibility", "--partition", k, label=f"compute_eligibility {k}")
+        run("finalize_eligibility")
+        run("build_reports")
+        run("send_reports")
+    finally:
+        cleanup()
+    total = {"step": f"{tag}: TOTAL (sum of steps, sequential)", "median_s": round(sum(r["median_s"] for r in results), 1),
+             "runs_s": [], "cpu_s": round(sum(r["cpu_s"] for r in results), 1),
+             "peak_rss_mb": max(r["peak_rss_mb"] for r in results)}
+    for group in ("link_partition", "compute_eligibility"):
+        rows = [r for r in results if group in r["step"]]
+        if rows:
+            results.append({"step": f"{tag}: {group} x{len(rows)} (sum)", "median_s": round(sum(r['median_s'] for r in rows), 1),
+                            "runs_s": [], "cpu_s": round(sum(r["cpu_s"] for r in rows), 1),
+                            "peak_rss_mb": max(r["peak_rss_mb"] for r in rows),
+                            "slowest_partition_s": max(r["median_s"] for r in rows)})
+    results.append(total)
+    return results
+
+
+def step_wholerun(scale: str, db: str) -> list[dict]:
+    """`airflow dags test tkpk_monthly` for October 2026 on the synthetic month, as `make demo` runs it."""
+    from tkpk.demo import airflow_env
+    from tkpk.notify.mailsink import MailSink
+
+    data = ensure_data(scale)
+    env, cleanup = scratch(scale, "wholerun", db)
+    var = Path(env["TKPK_VAR_DIR"])
+    results = []
+    try:
+        (var / "airflow").mkdir(parents=True, exist_ok=True)
+        m = measure("wholerun: warehouse migrate + registry load", [PY, "-m", "tkpk.bench.pipeline", "setup",
+                    "--registry", str(data / "registry"), "--snapshot-date", manifest(data)["snapshot_date"]],
+                    repeat=1, env=env)
+        results.append(m.as_dict())
+        with MailSink(var / "outbox") as sink:
+            aenv = {**airflow_env(var, sink.port), **{k: v for k, v in env.items() if k.startswith("TKPK_")}}
+            exe = str(Path(PY).parent / "airflow")
+            subprocess.run([exe, "db", "migrate"], env=aenv, check=True, capture_output=True)
+            m = measure(f"wholerun: airflow dags test tkpk_monthly ({db} warehouse, SQLite metadata)",
+                        [exe, "dags", "test", "tkpk_monthly", LOGICAL_DATE], repeat=1, env=aenv,
+                        parse=lambda out: {"failed_tasks": out.count("state=failed") or out.count("FAILED")},
+                        log=log_path(scale, f"wholerun-{db}"))
+            time.sleep(0.5)
+            row = m.as_dict()
+            row["emails"] = len(list((var / "outbox").glob("*.eml")))
+            results.append(row)
+            results += task_durations(var / "airflow" / "airflow.db", f"wholerun/{db}")
+    finally:
+        cleanup()
+    return results
+
+
+def task_durations(metadata_db: Path, tag: str) -> list[dict]:
+    """Per-task wall time of the finished run from Airflow's metadata DB (mapped tasks summed, slowest shown)."""
+    import sqlite3
+
+    with sqlite3.connect(metadata_db) as con:
+        rows = con.execute("SELECT task_id, state, (julianday(end_date) - julianday(start_date)) * 86400 "
+                           "FROM task_instance WHERE start_date IS NOT NULL ORDER BY start_date").fetchall()
+    tasks: dict[str, list] = {}
+    for task_id, state, secs in rows:
+        tasks.setdefault(task_id, []).append((state, secs or 0.0))
+    return [{"step": f"{tag}: task {task_id}" + (f" x{len(v)}" if len(v) > 1 else ""),
+             "median_s": round(sum(x[1] for x in v), 1), "runs_s": [], "peak_rss_mb": "",
+             "states": ",".join(sorted({x[0] for x in v})),
+             **({"slowest_s": round(max(x[1] for x in v), 1)} if len(v) > 1 else {})}
+            for task_id, v in tasks.items()]
+
+
+STEPS = ["synth", "registry", "ingest", "linkage", "eligibility", "reports", "pipeline", "wholerun"]
+DEFAULT_STEPS = {"tiny": ["synth", "registry", "ingest", "linkage", "eligibility", "reports", "pipeline"],
+                 "city": STEPS,
+                 "province": ["synth", "registry", "eligibility", "pipeline"]}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tkpk.bench")
     parser.add_argument("--scale", choices=sorted(SCALES), default="city")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", default=",".join(STEPS))
+    parser.add_argument("--only", default=None, help=f"comma-separated subset of {','.join(STEPS)}")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default=None,
+                        help="warehouse for pipeline/wholerun (default: sqlite for tiny/wholerun, postgres otherwise)")
+    parser.add_argument("--out", default=None, help="results JSON (default var/bench/results-<scale>.json)")
     args = parser.parse_args(argv)
-    only = args.only.split(",")
+    only = args.only.split(",") if args.only else DEFAULT_STEPS[args.scale]
+    unknown = set(only) - set(STEPS)
+    if unknown:
+        parser.error(f"unknown steps: {', '.join(sorted(unknown))}")
     results: list[dict] = []
-    data = str(ensure_data(args.scale)) if set(only) - {"synth"} else ""
+    if set(only) - {"synth", "ingest", "linkage", "eligibility", "reports"}:
+        ensure_data(args.scale)
     for step in only:
-        print(f"[bench] {step} ({args.scale}) ...", flush=True)
+        print(f"[bench] {step} ({args.scale}) ... load {os.getloadavg()[0]:.1f}", flush=True)
         if step == "synth":
-            results += step_synth(args.scale, args.repeat)
+            results += step_synth(args.scale, 1 if args.scale == "province" else args.repeat)
         elif step == "registry":
-            results += step_registry(args.scale, args.repeat)
+            results += step_registry(args.scale, 1 if args.scale == "province" else args.repeat)
         elif step == "ingest":
-            results += step_module("tkpk.ingest.bench", "ingest: read + check + load", ["--data", data], args.repeat)
+            results += step_ingest(args.scale, args.repeat)
         elif step == "linkage":
-            results += step_module("tkpk.linkage.bench", "linkage", ["--data", data], 1)
+            results += step_linkage(args.scale)
         elif step == "eligibility":
-            results += step_module("tkpk.eligibility.bench", "eligibility", ["--data", data], args.repeat)
+            results += step_eligibility(args.scale, 1 if args.scale == "province" else args.repeat)
+        elif step == "reports":
+            results += step_reports(args.scale, 1 if args.scale == "province" else args.repeat)
+        elif step == "pipeline":
+            results += step_pipeline(args.scale, args.db or ("sqlite" if args.scale == "tiny" else "postgres"))
+        elif step == "wholerun":
+            results += step_wholerun(args.scale, args.db or "sqlite")
+        print(markdown_table(results[-1:]).splitlines()[-1], flush=True)
     out_dir = PROJECT_ROOT / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out) if args.out else out_dir / f"results-{args.scale}.json"
     report = {"scale": args.scale, "machine": machine(), "results": results}
-    (out_dir / f"results-{args.scale}.json").write_text(json.dumps(report, indent=2))
+    out.write_text(json.dumps(report, indent=2))
     print(markdown_table(results))
-    print(f"\nmachine: {report['machine']['cores']} cores, {report['machine']['memory_gb']} GB; "
-          f"results in {out_dir / f'results-{args.scale}.json'}")
+    print(f"\nmachine: {report['machine']['cores']} cores, {report['machine']['memory_gb']} GB; results in {out}")
     return 0
 
 

@@ -22,6 +22,7 @@ import re
 import time
 import unicodedata
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pandas as pd
 
@@ -125,6 +126,7 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
     key = dict(period=str(period), opd_code=opd_code, submission_type=submission_type)
     url = settings.database_url
 
+    check_version = _check_version(settings, config, submission_type)
     with session_scope(url) as s:
         current = s.scalars(select(SubmissionBatch).filter_by(is_current=True, **key)).first()
         if current is not None and current.sha256 == batch_sha and hashes:
@@ -145,7 +147,8 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
         # feedback does not count a new attempt).
         latest = s.scalars(select(SubmissionBatch).filter(SubmissionBatch.status != "duplicate")
                            .filter_by(**key).order_by(SubmissionBatch.batch_id.desc()).limit(1)).first()
-        if latest is not None and latest.status == "rejected" and latest.sha256 == batch_sha and hashes:
+        if (latest is not None and latest.status == "rejected" and latest.sha256 == batch_sha and hashes
+                and latest.check_version == check_version):
             dup = SubmissionBatch(**key, status="duplicate", is_current=False, files=latest.files, sha256=batch_sha,
                                   received_at=received_at, loaded_at=datetime.now(UTC), run_id=run_id,
                                   rows_total=latest.rows_total, rejection_reason=latest.rejection_reason)
@@ -218,7 +221,7 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
         current = s.scalars(select(SubmissionBatch).filter_by(is_current=True, **key).with_for_update()).first()
         batch = SubmissionBatch(
             **key, status=status, is_current=False, files=file_meta, sha256=batch_sha, received_at=received_at,
-            loaded_at=datetime.now(UTC), rows_total=rows_total, rows_accepted=rows_valid,
+            loaded_at=datetime.now(UTC), check_version=check_version, rows_total=rows_total, rows_accepted=rows_valid,
             rows_quarantined=rows_quarantined, rows_warning=rows_warning, run_id=run_id,
             rejection_reason=None if accepted else _summary(opd.name, stype.name, period, findings, results)[:4000],
         )
@@ -252,6 +255,15 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
     log.info("%s/%s %s: %d baris diterima, %d dikarantina, %d dengan peringatan.", opd_code, submission_type,
              period, rows_valid, rows_quarantined, rows_warning)
     return counts
+
+
+def _check_version(settings, config, submission_type: str) -> str:
+    """What a batch was checked with: the config YAML version and the type's expectation suite."""
+    suite = Path(settings.expectations_dir) / f"{submission_type}.json"
+    digest = hashlib.sha256(config.version.encode())
+    if suite.exists():
+        digest.update(suite.read_bytes())
+    return digest.hexdigest()[:32]
 
 
 def _counts(key, batch_id, status, files, total, accepted, quarantined, warning, by_sev) -> dict:

@@ -140,6 +140,9 @@ class SubmissionBatch(Base):
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[str | None] = mapped_column(String(250))
     retention_until: Mapped[date | None] = mapped_column(Date)
+    # config YAML + the type's expectation suite the batch was checked with: a rejected file re-sent unchanged is
+    # re-checked only when these changed
+    check_version: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         Index("ix_batch_key", "period", "opd_code", "submission_type"),

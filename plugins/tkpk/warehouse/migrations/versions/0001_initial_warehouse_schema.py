@@ -150,6 +150,7 @@ def upgrade() -> None:
     sa.Column('rejection_reason', sa.Text(), nullable=True),
     sa.Column('run_id', sa.String(length=250), nullable=True),
     sa.Column('retention_until', sa.Date(), nullable=True),
+    sa.Column('check_version', sa.String(length=32), nullable=True),
     sa.PrimaryKeyConstraint('batch_id')
     )
     with op.batch_alter_table('submission_batch', schema=None) as batch_op:
