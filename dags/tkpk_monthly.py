@@ -9,16 +9,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
-from tkpk_airflow import default_args, settings, smtp_settings
+from tkpk_airflow import default_args, registry_asset, settings, smtp_settings
 
 from tkpk.period import PERIOD_PATTERN
 from tkpk.schedule import TIMEZONE, monthly_cron, opd_codes
 
 log = logging.getLogger(__name__)
 
-REGISTRY_ASSET = Asset("tkpk://warehouse/registry_snapshot")
+REGISTRY_ASSET = registry_asset()
 
 DOC_MD = """
 ### Laporan bulanan TKPK Kota Jambi

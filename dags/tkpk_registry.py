@@ -9,15 +9,15 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
-from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
-from tkpk_airflow import default_args, settings
+from tkpk_airflow import default_args, registry_asset, settings
 
 from tkpk.schedule import TIMEZONE
 
 log = logging.getLogger(__name__)
 
-REGISTRY_ASSET = Asset("tkpk://warehouse/registry_snapshot")
+REGISTRY_ASSET = registry_asset()
 
 DOC_MD = """
 ### Snapshot registri (DTKS/DTSEN)

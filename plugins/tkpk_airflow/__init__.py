@@ -14,6 +14,15 @@ OWNER = "tkpk-data"
 TAGS = {"tkpk", "monthly", "registry", "reminder"}  # the house vocabulary (tests check every DAG against it)
 LANDING_CONN_ID = "tkpk_landing"
 SMTP_CONN_ID = "smtp_default"
+# Announced by tkpk_registry when a snapshot loads; an inlet of tkpk_monthly's eligibility step. One definition, so
+# the producer and the consumer cannot drift apart.
+REGISTRY_ASSET_URI = "tkpk://warehouse/registry_snapshot"
+
+
+def registry_asset():
+    from airflow.sdk import Asset
+
+    return Asset(REGISTRY_ASSET_URI)
 
 
 def landing_storage_options() -> dict:

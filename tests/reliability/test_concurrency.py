@@ -101,7 +101,8 @@ def test_concurrent_loads_on_sqlite_wait_their_turn_without_error(sqlite_warehou
         "two SQLite write transactions overlapped"
 
 
-@pytest.mark.xfail(strict=True, reason=(
+# not strict: a race can come out right by chance, which must not turn the suite red
+@pytest.mark.xfail(strict=False, reason=(
     "quality/gx.py run_suite is not thread-safe: every type shares one ephemeral GX context, one dataframe asset "
     "and batch definition ('whole'), and run_suite clears the shared results store; four validate_bytes calls on "
     "four threads check each other's frames and reject valid files with 'kolom_wajib_tidak_ada' for columns of "
