@@ -15,11 +15,14 @@ to XCom: counts only, never personal data.
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Column, MetaData, String, Table, bindparam, case, delete, func, select, update
 
 from tkpk.linkage import engine
 from tkpk.linkage.compare import name_similarity
@@ -52,12 +55,33 @@ PERSON_COLUMNS = ["id_art", "id_keluarga", "nik", "no_kk", "nama", "jenis_kelami
 # --- reading -------------------------------------------------------------------------------------------------------
 
 
+# Fields of staged_row.data the matcher reads, extracted by the database (no JSON decoding of whole rows in Python).
+DATA_FIELDS = ("alamat", "rt", "rw", "hubungan_keluarga")
+
+
+@contextmanager
+def keys_table(session, values: Iterable, length: int = 64) -> Iterator[Table]:
+    """A temporary one-column table (`k`) holding the distinct `values`, for one join where a long `IN (...)` list
+    would otherwise be sent in chunks (hundreds of statements at province scale, each planned and run anew)."""
+    table = Table(f"tmp_keys_{uuid.uuid4().hex[:12]}", MetaData(), Column("k", String(length), primary_key=True),
+                  prefixes=["TEMPORARY"])
+    conn = session.connection()
+    table.create(conn)
+    try:
+        keys = sorted({str(v) for v in values if v is not None and v == v})
+        for i in range(0, len(keys), CHUNK):
+            conn.execute(table.insert(), [{"k": k} for k in keys[i:i + CHUNK]])
+        yield table
+    finally:
+        table.drop(conn)
+
+
 def load_rows(session, period: str, *, open_only: bool = False) -> pd.DataFrame:
     """Accepted rows of the period (current batches), with the person fields the matcher reads; `open_only`: those
     the exact-NIK pass has not linked (what a partition works on)."""
     q = (select(StagedRow.row_id, StagedRow.opd_code, StagedRow.submission_type, StagedRow.nik, StagedRow.no_kk,
                 StagedRow.nama, StagedRow.jenis_kelamin, StagedRow.tanggal_lahir, StagedRow.kode_kelurahan,
-                StagedRow.data)
+                *[StagedRow.data[f].as_string().label(f) for f in DATA_FIELDS])
          .join(SubmissionBatch, SubmissionBatch.batch_id == StagedRow.batch_id)
          .where(StagedRow.period == period, SubmissionBatch.is_current.is_(True))
          .order_by(StagedRow.row_id))
@@ -66,11 +90,8 @@ def load_rows(session, period: str, *, open_only: bool = False) -> pd.DataFrame:
         q = q.where(StagedRow.row_id.not_in(linked))
     records = session.execute(q).all()
     cols = ["row_id", "opd_code", "submission_type", "nik", "no_kk", "nama", "jenis_kelamin", "tanggal_lahir",
-            "kode_kelurahan", "data"]
+            "kode_kelurahan", *DATA_FIELDS]
     df = pd.DataFrame.from_records(records, columns=cols)
-    data = df.pop("data")
-    for extra in ("alamat", "rt", "rw", "hubungan_keluarga"):
-        df[extra] = [(d or {}).get(extra) if isinstance(d, dict) else None for d in data]
     df["tanggal_lahir"] = [d.isoformat() if isinstance(d, date) else (d or "") for d in df["tanggal_lahir"]]
     for c in ("nik", "no_kk", "nama", "jenis_kelamin", "kode_kelurahan", "alamat", "rt", "rw"):
         df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
@@ -92,13 +113,16 @@ def _person_select(snapshot_id: int):
             .where(RegistryPerson.snapshot_id == snapshot_id))
 
 
-def load_registry_households(session, snapshot_id: int, households: list[str]) -> pd.DataFrame:
-    """Registry persons of the given households (the NIK matches of the exact pass and their relatives)."""
-    out = []
-    for i in range(0, len(households), 1000):
-        chunk = households[i:i + 1000]
-        out.extend(session.execute(_person_select(snapshot_id).where(RegistryPerson.id_keluarga.in_(chunk))).all())
-    return _registry_frame(out)
+def load_registry_households(session, snapshot_id: int, niks: Iterable[str]) -> pd.DataFrame:
+    """Registry persons of every household with a member holding one of `niks` (the NIK matches of the exact pass
+    and their relatives), in one query joined against a temporary table of the NIKs."""
+    with keys_table(session, niks, length=16) as keys:
+        households = (select(RegistryPerson.id_keluarga)
+                      .join(keys, keys.c.k == RegistryPerson.nik)
+                      .where(RegistryPerson.snapshot_id == snapshot_id))
+        records = session.execute(_person_select(snapshot_id)
+                                  .where(RegistryPerson.id_keluarga.in_(households))).all()
+    return _registry_frame(records)
 
 
 def load_registry_partition(session, snapshot_id: int, kecamatan: str) -> pd.DataFrame:
@@ -123,9 +147,7 @@ def name_counts(session, snapshot_id: int) -> pd.Series:
 
     phon = phonetic_series(normalize_name_series(names).fillna("")).fillna("")
     counts = phon[phon != ""].str.slice(0, 200).value_counts()
-    records = [{"snapshot_id": snapshot_id, "name_ph": k, "n": int(v)} for k, v in counts.items()]
-    for i in range(0, len(records), CHUNK):
-        session.execute(insert(NameFrequency), records[i:i + CHUNK])
+    _insert(session, NameFrequency, [{"snapshot_id": snapshot_id, "name_ph": k, "n": int(v)} for k, v in counts.items()])
     return counts.astype("int64")
 
 
@@ -135,8 +157,10 @@ def _context(model: Model, snap: RegistrySnapshot, counts: pd.Series) -> engine.
 
 
 def _insert(session, model, records: list[dict]) -> None:
+    """Core executemany in chunks (the ORM's bulk path costs more per row than the database does)."""
+    conn = session.connection()
     for i in range(0, len(records), CHUNK):
-        session.execute(insert(model), records[i:i + CHUNK])
+        conn.execute(model.__table__.insert(), records[i:i + CHUNK])
 
 
 def _reference(period: str) -> date:
@@ -164,13 +188,8 @@ def prepare_linkage(settings, period: str, *, model: Model | None = None) -> lis
         reference = _reference(period)
         rp = prepare_persons(rows[["row_id"] + [c for c in PERSON_COLUMNS if c in rows.columns]],
                              reference=reference, kelurahan=_kelurahan(settings))
-        niks = sorted({str(n) for n in rp.loc[rp["nik"] > 0, "nik"]})
-        households: set[str] = set()
-        for i in range(0, len(niks), 1000):
-            households.update(r[0] for r in s.execute(
-                select(RegistryPerson.id_keluarga).where(RegistryPerson.snapshot_id == snap.snapshot_id,
-                                                         RegistryPerson.nik.in_(niks[i:i + 1000]))))
-        reg = load_registry_households(s, snap.snapshot_id, sorted(households))
+        niks = {str(n) for n in rp.loc[rp["nik"] > 0, "nik"]}
+        reg = load_registry_households(s, snap.snapshot_id, niks)
         regp = prepare_persons(reg, reference=reference, kelurahan=_kelurahan(settings))
         engine.with_name_u(regp, ctx)
         engine.with_name_u(rp, ctx)
@@ -218,11 +237,11 @@ def _evidence(rp: pd.DataFrame, regp: pd.DataFrame, frame: pd.DataFrame) -> list
 
 
 def _decisions(session, fingerprints) -> pd.DataFrame:
-    fps = sorted({str(f) for f in fingerprints})
     out = []
-    for i in range(0, len(fps), 1000):
-        out.extend(session.execute(select(ReviewDecision.fingerprint, ReviewDecision.id_art, ReviewDecision.decision)
-                                   .where(ReviewDecision.fingerprint.in_(fps[i:i + 1000]))).all())
+    if session.scalar(select(func.count()).select_from(ReviewDecision)):
+        with keys_table(session, fingerprints) as keys:
+            out = session.execute(select(ReviewDecision.fingerprint, ReviewDecision.id_art, ReviewDecision.decision)
+                                  .join(keys, keys.c.k == ReviewDecision.fingerprint)).all()
     return pd.DataFrame.from_records(out, columns=["fingerprint", "id_art", "decision"])
 
 
@@ -312,9 +331,10 @@ def finalize_linkage(settings, period: str, *, model: Model | None = None) -> di
         if len(decisions):
             by_fp = pd.DataFrame({"ri": np.arange(len(rp)), "fingerprint": fp})
             dec_frame = by_fp.merge(decisions, on="fingerprint")
-            fam = dict(s.execute(select(RegistryPerson.id_art, RegistryPerson.id_keluarga).where(
-                RegistryPerson.snapshot_id == (snap.snapshot_id if snap else -1),
-                RegistryPerson.id_art.in_(sorted(set(dec_frame["id_art"]))))).all())
+            with keys_table(s, dec_frame["id_art"], length=40) as keys:
+                fam = dict(s.execute(select(RegistryPerson.id_art, RegistryPerson.id_keluarga)
+                                     .join(keys, keys.c.k == RegistryPerson.id_art)
+                                     .where(RegistryPerson.snapshot_id == (snap.snapshot_id if snap else -1))).all())
             dec_frame["id_keluarga"] = dec_frame["id_art"].map(fam)
             # A match decision for a person no longer in this snapshot cannot be applied.
             dec_frame = dec_frame[(dec_frame["decision"] != "match") | dec_frame["id_keluarga"].notna()]
@@ -374,12 +394,12 @@ def finalize_linkage(settings, period: str, *, model: Model | None = None) -> di
         wanted_kk = sorted({k for k, t in zip(hh_rows["no_kk"], hh_rows["submission_type"], strict=True)
                             if k and t in household_types})
         registry_kk: dict[str, str] = {}
-        if snap is not None:
-            for i in range(0, len(wanted_kk), 1000):
+        if snap is not None and wanted_kk:
+            with keys_table(s, wanted_kk, length=16) as keys:
                 registry_kk.update(dict(s.execute(
-                    select(RegistryHousehold.no_kk, RegistryHousehold.id_keluarga).where(
-                        RegistryHousehold.snapshot_id == snap.snapshot_id,
-                        RegistryHousehold.no_kk.in_(wanted_kk[i:i + 1000]))).all()))
+                    select(RegistryHousehold.no_kk, RegistryHousehold.id_keluarga)
+                    .join(keys, keys.c.k == RegistryHousehold.no_kk)
+                    .where(RegistryHousehold.snapshot_id == snap.snapshot_id)).all()))
         hlinks, hcounts = link_households(hh_rows, registry_kk, household_types)
         if snap is not None and len(hlinks):
             _insert(s, HouseholdLink, [
@@ -411,12 +431,11 @@ def finalize_linkage(settings, period: str, *, model: Model | None = None) -> di
 
 
 def _known_keys(session, fingerprints) -> dict[str, str]:
-    fps = sorted({str(f) for f in fingerprints})
-    out: dict[str, str] = {}
-    for i in range(0, len(fps), 1000):
-        out.update(dict(session.execute(select(PersonKey.fingerprint, PersonKey.person_key)
-                                        .where(PersonKey.fingerprint.in_(fps[i:i + 1000]))).all()))
-    return out
+    if session.execute(select(PersonKey.fingerprint).limit(1)).first() is None:
+        return {}
+    with keys_table(session, fingerprints) as keys:
+        return dict(session.execute(select(PersonKey.fingerprint, PersonKey.person_key)
+                                    .join(keys, keys.c.k == PersonKey.fingerprint)).all())
 
 
 def _store_keys(session, period: str, rp: pd.DataFrame, decided: pd.DataFrame, person_key: np.ndarray,
@@ -430,12 +449,16 @@ def _store_keys(session, period: str, rp: pd.DataFrame, decided: pd.DataFrame, p
         if not key or not str(key).startswith("N"):
             continue
         fresh.setdefault(fps[i], key)
-    old = [f for f in fresh if f in known]
-    for i in range(0, len(old), 1000):
-        for row in session.scalars(select(PersonKey).where(PersonKey.fingerprint.in_(old[i:i + 1000]))):
-            row.last_period = max(row.last_period, period)
-            row.first_period = min(row.first_period, period)
-            row.person_key = fresh[row.fingerprint]
+    old = [{"fp": f, "pk": k} for f, k in fresh.items() if f in known]
+    if old:
+        # Periods are YYYY-MM text, so the string order is the time order (portable MIN/MAX of two values).
+        stmt = (update(PersonKey.__table__).where(PersonKey.fingerprint == bindparam("fp"))
+                .values(person_key=bindparam("pk"),
+                        last_period=case((PersonKey.last_period < period, period), else_=PersonKey.last_period),
+                        first_period=case((PersonKey.first_period > period, period), else_=PersonKey.first_period)))
+        conn = session.connection()
+        for i in range(0, len(old), CHUNK):
+            conn.execute(stmt, old[i:i + CHUNK])
     _insert(session, PersonKey, [{"fingerprint": f, "person_key": k, "first_period": period, "last_period": period}
                                  for f, k in fresh.items() if f not in known])
 

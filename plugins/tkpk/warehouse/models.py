@@ -325,7 +325,10 @@ class ReviewDecision(Base):
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (UniqueConstraint("id_art", "fingerprint", name="uq_review_decision"),)
+    __table_args__ = (
+        UniqueConstraint("id_art", "fingerprint", name="uq_review_decision"),
+        Index("ix_review_decision_fingerprint", "fingerprint"),  # linkage looks decisions up by fingerprint
+    )
 
 
 # --- eligibility ---------------------------------------------------------------------------------------------------------
