@@ -5,7 +5,8 @@ Steps (each measured in its own process: wall, CPU user+sys, peak RSS, load aver
   registry     `tkpk registry load` of the synthetic snapshot into a fresh SQLite warehouse
   ingest       `tkpk.ingest.bench`: 100k-row XLSX read+check vs pandas+calamine, 1M-row CSV, PostgreSQL load rate
   linkage      `tkpk.linkage.bench`: ours vs the Splink 5 + DuckDB baseline on the same data (accuracy, time)
-  eligibility  `tkpk.eligibility.bench`: the rules engine over the synthetic registry (in memory)
+  eligibility  `tkpk.eligibility.bench`: the rules engine over the synthetic registry (in memory), vs a plain pandas
+               implementation of the rules on the same data (time ratio, disagreements)
   reports      `tests/reports/bench_reports.py`: build and send every report
   pipeline     the monthly run step by step on the synthetic month, as the DAG calls it (tkpk.bench.pipeline),
                linkage and eligibility partitioned by kecamatan; one run
@@ -49,7 +50,7 @@ STAGE_ARGS = {
     "province": {
         "ingest": ["--skip-xlsx"],
         "linkage": ["--persons", "3700000", "--rows", "500000", "--no-splink"],
-        "eligibility": ["--households", "1000000"],
+        "eligibility": ["--households", "1000000", "--repeat", "1"],
         "reports": ["--households", "1000000"],
     },
 }
@@ -152,14 +153,25 @@ def step_linkage(scale: str) -> list[dict]:
 
 
 def parse_eligibility(stdout: str) -> dict:
+    from tkpk.bench import last_json
+
+    out = {}
     for line in stdout.splitlines():
         if line.startswith("one month"):
-            return {"engine": line.split(":", 1)[1].strip().split(";")[0]}
-    return {}
+            out["engine"] = line.split(":", 1)[1].strip().split(";")[0]
+            break
+    r = last_json(stdout)
+    for key in ("engine_s", "engine_cpu_s", "baseline_s", "baseline_cpu_s", "engine_over_baseline",
+                "engine_over_baseline_cpu", "disagreements"):
+        if key in r:
+            out[key] = r[key]
+    if "agreement" in r:
+        out["disagreements_by_program"] = {code: row["disagreements"] for code, row in r["agreement"].items()}
+    return out
 
 
 def step_eligibility(scale: str, repeat: int) -> list[dict]:
-    m = measure("eligibility engine (in memory)", [PY, "-m", "tkpk.eligibility.bench",
+    m = measure("eligibility engine vs plain pandas (in memory)", [PY, "-m", "tkpk.eligibility.bench",
                 *STAGE_ARGS[scale]["eligibility"]], repeat=repeat, parse=parse_eligibility,
                 log=log_path(scale, "eligibility"))
     return [m.as_dict()]

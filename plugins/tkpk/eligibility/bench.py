@@ -1,18 +1,29 @@
 """Benchmark of the eligibility engine at city scale (not a test).
 
-    python -m tkpk.eligibility.bench --households 170000 [--warehouse sqlite|postgres] [--seed 1]
+    python -m tkpk.eligibility.bench --households 170000 [--repeat 3] [--warehouse sqlite|postgres] [--seed 1]
 
 Generates a registry with numpy over Kota Jambi's kelurahan codes (about 3.8 persons per household), a month of
 events (deaths, moves, births, pregnancies, enrolment), recipients for every program with recipient data, RTLH
 history and PKH status; then times each step of the engine (registry state at E, decisions, targeting, changes
-against the previous month) and reports the peak memory of the process. With --warehouse it also loads the snapshot
-into a fresh warehouse and times `run_period` end to end (derive_events, compute_eligibility, finalize).
+against the previous month) and reports the peak memory of the process.
+
+Then, in the same process and on the same data, the engine against a plain pandas implementation of the rules
+(`tkpk.eligibility.baseline`): both after a warm-up run, interleaved, median of --repeat runs of what both do
+(registry state at E + decisions + targeting; the engine's reasons are part of its decisions, changes are not
+timed here), the ratio engine/baseline, and the agreement: per program, the (unit, program) decisions, benefits,
+quota ranks and targeting categories where the two differ (expected: 0). The last stdout line is one JSON object
+with these figures (read by `python -m tkpk.bench`).
+
+With --warehouse it also loads the snapshot into a fresh warehouse and times `run_period` end to end
+(derive_events, compute_eligibility, finalize).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import statistics
 import time
 from datetime import date
 
@@ -20,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from tkpk.config import load_config
-from tkpk.eligibility import rules
+from tkpk.eligibility import baseline, rules
 from tkpk.normalize.kelurahan import KelurahanIndex
 from tkpk.period import Period
 
@@ -145,6 +156,77 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def keep_units(inputs: rules.RuleInputs, programs, recipients: pd.DataFrame,
+               prev_decisions: pd.DataFrame | None = None) -> rules.RuleInputs:
+    """Ask the engine to keep this month's recipients and last month's eligible units in its decisions, as the
+    warehouse path does (targeting finds a recipient among the decisions)."""
+    prev_eligible = prev_decisions[prev_decisions["eligible"]] if prev_decisions is not None else None
+    for program in programs.programs:
+        unit = "id_art" if program.unit == "person" else "id_keluarga"
+        ids = [recipients.loc[recipients["program"] == program.code, unit].dropna()]
+        if prev_eligible is not None:
+            ids.append(prev_eligible.loc[prev_eligible["program"] == program.code, unit])
+        inputs.keep[program.code] = pd.Index(pd.concat(ids).unique())
+    return inputs
+
+
+def with_recipient_data(programs) -> set[str]:
+    return {p.code for p in programs.programs if p.recipients}
+
+
+def engine_month(hh, pp, events, period: Period, programs, inputs: rules.RuleInputs, recipients: pd.DataFrame,
+                 laps: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the baseline also does, by the engine: registry state at E, decisions, targeting."""
+    laps = laps if laps is not None else {}
+    t = time.perf_counter()
+    state = rules.registry_state(hh, pp, events, period)
+    laps["state"] = time.perf_counter() - t
+    t = time.perf_counter()
+    decisions = rules.decide(state, programs, inputs)
+    laps["decide"] = time.perf_counter() - t
+    t = time.perf_counter()
+    target = rules.targeting(decisions, recipients, programs, with_recipient_data(programs))
+    laps["targeting"] = time.perf_counter() - t
+    return decisions, target
+
+
+def baseline_month(hh, pp, events, period: Period, programs, inputs: rules.RuleInputs, recipients: pd.DataFrame,
+                   laps: dict | None = None) -> dict:
+    """The same month by the plain pandas baseline."""
+    return baseline.run(hh, pp, events, period, programs, recipients, inputs.completed, inputs.active_households,
+                        with_recipient_data(programs), laps)
+
+
+def compare_with_baseline(hh, pp, events, period: Period, programs, inputs: rules.RuleInputs,
+                          recipients: pd.DataFrame, decisions: pd.DataFrame, target: pd.DataFrame,
+                          repeat: int) -> dict:
+    """Engine vs baseline on the same data: agreement of the warm-up runs, then `repeat` interleaved timed runs of
+    each; medians of wall and CPU seconds (and of each part)."""
+    result = baseline_month(hh, pp, events, period, programs, inputs, recipients)  # warm-up
+    agree = baseline.agreement(decisions, target, result, programs)
+    del result
+    runs = {"engine": [], "baseline": []}
+    for _ in range(max(repeat, 1)):
+        for name, fn in (("engine", engine_month), ("baseline", baseline_month)):
+            laps: dict = {}
+            t, c = time.perf_counter(), time.process_time()
+            out = fn(hh, pp, events, period, programs, inputs, recipients, laps)
+            runs[name].append((time.perf_counter() - t, time.process_time() - c, laps))
+            del out
+    summary: dict = {"repeat": max(repeat, 1)}
+    for name, rows in runs.items():
+        summary[f"{name}_s"] = round(statistics.median(w for w, _, _ in rows), 3)
+        summary[f"{name}_cpu_s"] = round(statistics.median(c for _, c, _ in rows), 3)
+        summary[f"{name}_runs_s"] = [round(w, 3) for w, _, _ in rows]
+        summary[f"{name}_parts_s"] = {k: round(statistics.median(laps[k] for _, _, laps in rows), 3)
+                                      for k in rows[0][2]}
+    summary["engine_over_baseline"] = round(summary["engine_s"] / summary["baseline_s"], 2)
+    summary["engine_over_baseline_cpu"] = round(summary["engine_cpu_s"] / summary["baseline_cpu_s"], 2)
+    summary["disagreements"] = sum(row["disagreements"] for row in agree.values())
+    summary["agreement"] = agree
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, default=170_000)
@@ -152,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--warehouse", choices=["sqlite", "postgres"], default=None)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark warehouse (prints its URL)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="timed runs of engine and baseline each, after a warm-up (median reported)")
     args = parser.parse_args(argv)
     period = Period.parse(args.period)
     programs = load_config().programs
@@ -180,17 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     t_all, c_all = time.perf_counter(), time.process_time()
     events = pd.concat([prev["events"], month["events"]], ignore_index=True)
     state = timed("registry_state", rules.registry_state, hh, pp, events, period)
-    inputs = month["inputs"]
     rec = month["recipients"]
-    prev_eligible = prev_decisions[prev_decisions["eligible"]]
-    for program in programs.programs:
-        unit = "id_art" if program.unit == "person" else "id_keluarga"
-        ids = pd.concat([rec.loc[rec["program"] == program.code, unit].dropna(),
-                         prev_eligible.loc[prev_eligible["program"] == program.code, unit]])
-        inputs.keep[program.code] = pd.Index(ids.unique())
+    inputs = keep_units(month["inputs"], programs, rec, prev_decisions)
     decisions = timed("decide", rules.decide, state, programs, inputs)
-    target = timed("targeting", rules.targeting, decisions, rec, programs,
-                   {p.code for p in programs.programs if p.recipients})
+    target = timed("targeting", rules.targeting, decisions, rec, programs, with_recipient_data(programs))
     changed = timed("changes", rules.changes, prev_decisions, decisions)
     total, cpu = time.perf_counter() - t_all, time.process_time() - c_all
 
@@ -202,9 +279,28 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(target):,} targeting rows, {len(changed):,} changes")
     for code, count in decisions[decisions["eligible"]]["program"].value_counts().items():
         print(f"    {code:<24} {count:>9,}")
+    report = {"households": len(hh), "persons": len(pp), "events": len(month["events"]),
+              "recipient_rows": len(rec), "decisions": len(decisions), "eligible": int(decisions["eligible"].sum()),
+              "one_month_s": round(total, 3), "one_month_cpu_s": round(cpu, 3),
+              "steps_s": {name: round(w, 3) for name, (w, _) in timings.items()}}
+    del state, changed, prev_decisions
+
+    vs = compare_with_baseline(hh, pp, events, period, programs, inputs, rec, decisions, target, args.repeat)
+    report.update(vs)
+    print(f"engine vs plain pandas baseline (state + decisions + targeting, median of {vs['repeat']}): "
+          f"engine {vs['engine_s']:.2f} s (cpu {vs['engine_cpu_s']:.2f} s), baseline {vs['baseline_s']:.2f} s "
+          f"(cpu {vs['baseline_cpu_s']:.2f} s); engine/baseline {vs['engine_over_baseline']:.2f} "
+          f"(cpu {vs['engine_over_baseline_cpu']:.2f})")
+    print(f"  parts (s): engine {vs['engine_parts_s']}; baseline {vs['baseline_parts_s']}")
+    print(f"  disagreements: {vs['disagreements']}")
+    for code, row in vs["agreement"].items():
+        detail = ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("eligible", "disagreements"))
+        print(f"    {code:<24} eligible {row['eligible']:>9,}; differ {row['disagreements']} ({detail})")
+    del decisions, target
     if args.warehouse:
-        del state, decisions, target, changed, prev_decisions
         _bench_warehouse(args.warehouse, hh, pp, month, prev, programs, period, keep=args.keep)
+    report["peak_mb"] = round(_peak_mb(), 1)
+    print(json.dumps(report))
     return 0
 
 
