@@ -151,13 +151,17 @@ def tkpk_monthly():
         log.info("Periode %s: hasil linkage %s", info["period"], result)
         return result
 
-    @task(inlets=[REGISTRY_ASSET])
+    # Waits (by retrying, up to ~75 min) while a run of an earlier month is still going: a month's eligibility
+    # reads the month before. Only a backfill of several months at once gets here.
+    @task(inlets=[REGISTRY_ASSET], retries=8)
     def derive_events(_linkage: dict) -> list[str]:
         from tkpk.eligibility import derive_events as derive
         from tkpk.eligibility import eligibility_partitions
+        from tkpk.pipeline import ensure_earlier_runs_finished
 
         info = _period()
         s = settings()
+        ensure_earlier_runs_finished(s, info["period"], info["run_id"])
         result = derive(s, info["period"])
         log.info("Periode %s: peristiwa registri %s", info["period"], result)
         return eligibility_partitions(s, info["period"])

@@ -7,6 +7,7 @@ SELECT s.kode_kelurahan,
        COUNT(*) AS persons
 FROM staged_row s
 JOIN submission_batch b ON b.batch_id = s.batch_id AND b.is_current = TRUE
+                        AND b.period = :period AND b.submission_type = :proposal_type
 LEFT JOIN household_link l ON l.period = s.period AND l.row_id = s.row_id
 WHERE s.period = :period AND s.submission_type = :proposal_type
 GROUP BY s.kode_kelurahan, COALESCE(l.match_status, 'belum_dicocokkan')

@@ -3,7 +3,7 @@ which rule-set and config versions were in force, and a summary of counts when i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -48,6 +48,29 @@ def start_run(settings: Settings, *, run_id: str, dag_id: str, logical_date, per
                   opd_code=opd, run_id=run_id, resend=resend)
     return {"period": str(target), "opd": opd, "resend": resend, "run_id": run_id, "actor": actor,
             "snapshot_id": snap.snapshot_id if snap else None}
+
+
+class EarlierRunActive(RuntimeError):
+    """A run of an earlier period is still going; the task should be retried later (not a data problem)."""
+
+
+def ensure_earlier_runs_finished(settings: Settings, period: str, run_id: str, *,
+                                 within: timedelta = timedelta(hours=6)) -> None:
+    """Eligibility of a month reads the month before it (who keeps a quota place, what changed since last month), so
+    it must not start while a run of an earlier period is still going: that happens when a backfill runs several
+    months at once (Airflow's backfill ignores the DAG's max_active_runs unless told otherwise). A run counts as
+    going if it is marked running and started less than `within` ago (the DAG's run timeout), so a run killed
+    without closing its record does not block later months for ever. Raises EarlierRunActive (retriable)."""
+    since = datetime.now(UTC) - within
+    with session_scope(settings.database_url) as s:
+        busy = sorted(set(s.scalars(select(PipelineRun.period).where(
+            PipelineRun.period < str(period), PipelineRun.state == "running", PipelineRun.run_id != run_id,
+            PipelineRun.started_at >= since))))
+    if busy:
+        raise EarlierRunActive(
+            f"Run periode {', '.join(busy)} masih berjalan; kelayakan periode {period} dihitung setelah run itu "
+            f"selesai (dicoba lagi otomatis). Untuk backfill beberapa bulan, jalankan satu per satu "
+            f"(--max-active-runs 1).")
 
 
 def finish_run(settings: Settings, run_id: str) -> dict:
