@@ -35,11 +35,16 @@ def run_load(args) -> int:
         print(f"Snapshot DITOLAK: {exc}")
         return 2
     state = "tidak berubah (berkas sama)" if result["unchanged"] else "dimuat"
-    print(f"Snapshot {snapshot_date} {state}: {result['households']:,} keluarga, {result['persons']:,} jiwa."
-          .replace(",", "."))
+    print(f"Snapshot {snapshot_date} {state}: {_count(result['households'])} keluarga, "
+          f"{_count(result['persons'])} jiwa.")
     for problem in result["problems"]:
         print(f"  - {problem}")
     return 0
+
+
+def _count(n: int) -> str:
+    """1.234.567: the Indonesian thousands separator."""
+    return f"{n:,}".replace(",", ".")
 
 
 def run_list(args) -> int:

@@ -10,7 +10,6 @@ Only counts leave these functions (XCom, logs); personal data stays in the wareh
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import time
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import JSON, Boolean, Integer, and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from tkpk.config import load_config
@@ -37,6 +36,7 @@ from tkpk.period import Period
 from tkpk.registry import snapshot_for_period
 from tkpk.settings import Settings
 from tkpk.warehouse import session_scope
+from tkpk.warehouse.bulk import insert_frame
 from tkpk.warehouse.models import (
     EligibilityChange,
     EligibilityDecision,
@@ -51,10 +51,8 @@ from tkpk.warehouse.models import (
 )
 
 log = logging.getLogger(__name__)
-CHUNK = 20_000
 READ_CHUNK = 50_000
 IN_CHUNK = 5_000
-COPY_CHUNK = 100_000
 
 
 class EligibilityError(RuntimeError):
@@ -107,79 +105,9 @@ def _snapshot(s: Session, period: Period):
 
 
 def _write(s: Session, model, df: pd.DataFrame) -> None:
-    """Insert a frame into the model's table inside the session's transaction: COPY on PostgreSQL, the driver's
-    executemany elsewhere (hundreds of thousands of decisions a month; the ORM would take minutes)."""
-    if df.empty:
-        return
-    conn = s.connection()
-    table = model.__table__
-    if conn.dialect.name == "postgresql":
-        _copy(conn, table, df)
-        return
-    columns = [_python_values(df[name], json_text=isinstance(table.c[name].type, JSON)) for name in df.columns]
-    rows = list(zip(*columns, strict=True))
-    style = conn.dialect.paramstyle
-    if style not in ("qmark", "format", "pyformat"):
-        records = [dict(zip(df.columns, r, strict=True)) for r in rows]
-        conn.execute(table.insert(), records)
-        return
-    mark = "?" if style == "qmark" else "%s"
-    quote = conn.dialect.identifier_preparer.quote
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in df.columns)}) "  # noqa: S608
-           f"VALUES ({', '.join([mark] * len(df.columns))})")
-    cur = conn.connection.dbapi_connection.cursor()
-    try:
-        for start in range(0, len(rows), CHUNK):
-            cur.executemany(sql, rows[start : start + CHUNK])
-    finally:
-        cur.close()
-
-
-def _python_values(column: pd.Series, *, json_text: bool = False) -> list:
-    """Plain Python values for a DBAPI driver: None for every kind of missing, int/float/bool for numpy scalars."""
-    if isinstance(column.dtype, pd.api.extensions.ExtensionDtype) and column.dtype.kind in "iu":
-        return [None if v is pd.NA else int(v) for v in column.to_numpy(object)]
-    if column.dtype.kind in "biu":
-        return column.to_numpy().tolist()
-    if column.dtype.kind == "f":
-        values = column.to_numpy()
-        return [None if v != v else v for v in values.tolist()]
-    values = column.to_numpy(object)
-    missing = pd.isna(values)
-    if json_text:
-        return [None if m else (json.dumps(v) if isinstance(v, dict) else v)
-                for v, m in zip(values, missing, strict=True)]
-    out = values.copy()
-    out[missing] = None
-    return [v.item() if isinstance(v, np.generic) else v for v in out.tolist()]
-
-
-def _copy(conn, table, df: pd.DataFrame) -> None:
-    out = df.copy(deep=False)  # copy-on-write: the caller's frame is untouched
-    for column in out.columns:
-        kind = table.c[column].type
-        if isinstance(kind, JSON):
-            out[column] = [json.dumps(v) if v is not None else None for v in out[column]]
-        elif isinstance(kind, Boolean):
-            out[column] = out[column].map({True: "t", False: "f"}).astype(object)  # 1 == True, 0 == False
-        elif isinstance(kind, Integer) and out[column].dtype.kind == "f":
-            out[column] = out[column].astype("Int64")
-    columns = ", ".join(f'"{c}"' for c in out.columns)
-    # NULL is spelled \N so that an empty string (id_art of a household decision) stays an empty string
-    sql = f"COPY {table.name} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"  # noqa: S608
-    cur = conn.connection.dbapi_connection.cursor()
-    try:
-        for start in range(0, len(out), COPY_CHUNK):
-            buf = io.StringIO()
-            out.iloc[start : start + COPY_CHUNK].to_csv(buf, index=False, header=False, na_rep="\\N")
-            if conn.dialect.driver == "psycopg":
-                with cur.copy(sql) as copy:
-                    copy.write(buf.getvalue())
-            else:
-                buf.seek(0)
-                cur.copy_expert(sql, buf)
-    finally:
-        cur.close()
+    """Insert a frame into the model's table inside the session's transaction (`tkpk.warehouse.bulk`: COPY on
+    PostgreSQL, Core executemany elsewhere; hundreds of thousands of decisions a month, the ORM would take minutes)."""
+    insert_frame(s, model, df)
 
 
 # --- reading submission rows with their links -------------------------------------------------------------------------
@@ -206,13 +134,15 @@ def _rows(s: Session, type_code: str, config, kelurahan: KelurahanIndex, *, peri
         .outerjoin(PersonLink, and_(PersonLink.row_id == StagedRow.row_id, PersonLink.period == StagedRow.period))
         .outerjoin(HouseholdLink, and_(HouseholdLink.row_id == StagedRow.row_id,
                                        HouseholdLink.period == StagedRow.period))
-        .where(SubmissionBatch.is_current.is_(True), StagedRow.submission_type == type_code)
+        # filters on the batch as well, so the database starts from the few current batches (batch_id index)
+        .where(SubmissionBatch.is_current.is_(True), SubmissionBatch.submission_type == type_code,
+               StagedRow.submission_type == type_code)
         .order_by(StagedRow.period, StagedRow.row_id)
     )
     if period is not None:
-        links = links.where(StagedRow.period == period)
+        links = links.where(StagedRow.period == period, SubmissionBatch.period == period)
     if up_to is not None:
-        links = links.where(StagedRow.period <= up_to)
+        links = links.where(StagedRow.period <= up_to, SubmissionBatch.period <= up_to)
     if wanted is None:
         raw = _read(s, links.add_columns(StagedRow.data))
     else:

@@ -12,8 +12,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from tkpk.normalize.dates import parse_date_series
@@ -22,6 +23,7 @@ from tkpk.normalize.nik import normalize_nik_series
 from tkpk.normalize.text import normalize_rt_rw, normalize_sex, normalize_yn
 from tkpk.period import Period
 from tkpk.warehouse import audit, session_scope
+from tkpk.warehouse.bulk import insert_frame
 from tkpk.warehouse.models import RegistryHousehold, RegistryPerson, RegistrySnapshot
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ PERSON_COLUMNS = [
 ]
 KEPEMILIKAN = {"milik_sendiri", "sewa", "menumpang", "lainnya"}
 JENJANG = {"PAUD", "SD", "SMP", "SMA", "SMK", "PT"}
-CHUNK = 20_000
+NIK_SLICE = 250_000
 
 
 class RegistryError(ValueError):
@@ -51,40 +53,119 @@ class RegistryCheck:
     sha256: str = ""
 
 
-def _read_table(path_or_url: str, name: str, storage_options: dict | None = None) -> tuple[pd.DataFrame, bytes]:
+def _fetch(path_or_url: str, name: str, storage_options: dict | None = None) -> tuple[bytes, str]:
+    """The raw bytes of `{name}.csv` (or `.xlsx`) in the snapshot folder, and the extension found."""
     import fsspec
 
     for ext in (".csv", ".xlsx"):
         uri = f"{path_or_url.rstrip('/')}/{name}{ext}"
         fs, p = fsspec.core.url_to_fs(uri, **(storage_options or {}))
         if fs.exists(p):
-            raw = fs.cat_file(p)
-            import io
-
-            if ext == ".csv":
-                df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            else:
-                df = pd.read_excel(io.BytesIO(raw), dtype=str, engine="calamine").fillna("")
-            df.columns = [str(c).strip().lower() for c in df.columns]
-            return df, raw
+            return fs.cat_file(p), ext
     raise RegistryError(f"Berkas {name}.csv atau {name}.xlsx tidak ditemukan di {path_or_url}.")
 
 
+def _parse(raw: bytes, ext: str, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Every cell as text (pandas' Arrow-backed `str`), '' for an empty cell; column names trimmed, lower case.
+    `columns`: read only these (after trimming and lower-casing the header): a full DTSEN export has many more
+    columns than the registry keeps, and they would only cost memory.
+    CSV goes through pyarrow's reader (multi-threaded, ~10x pandas' C parser, less memory); a file it refuses is
+    read again with the C parser, whose error messages carry no cell values (pyarrow's quote the offending row,
+    which may hold a NIK)."""
+    import io
+
+    keep = None if columns is None else set(columns)
+
+    def wanted(column) -> bool:
+        return keep is None or str(column).strip().lower() in keep
+
+    if ext == ".csv":
+        options = dict(dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        try:
+            # the header by the C parser, then only the wanted columns by pyarrow (which still refuses a row with
+            # too many fields, e.g. an unquoted comma in an address; the C parser with usecols would not)
+            header = pd.read_csv(io.BytesIO(raw), nrows=0, usecols=wanted, **options).columns
+            df = pd.read_csv(io.BytesIO(raw), engine="pyarrow", usecols=list(header), **options)
+        except ValueError:
+            try:
+                df = pd.read_csv(io.BytesIO(raw), **options)
+            except UnicodeDecodeError as exc:
+                raise RegistryError(f"Berkas {name}.csv bukan teks UTF-8 (simpan ulang sebagai CSV UTF-8).") from exc
+            except pd.errors.ParserError as exc:
+                raise RegistryError(f"Berkas {name}.csv tidak bisa dibaca sebagai CSV: {exc}") from exc
+            df = df[[c for c in df.columns if wanted(c)]]
+    else:
+        df = pd.read_excel(io.BytesIO(raw), dtype=str, engine="calamine", usecols=wanted).fillna("")
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    return df
+
+
+def _read_snapshot(source: str, storage_options: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Households, persons and the sha256 of both files (households bytes, NUL, persons bytes). The raw bytes are
+    dropped as soon as each file is parsed."""
+    digest = hashlib.sha256()
+    frames = []
+    for i, (name, columns) in enumerate((("households", HOUSEHOLD_COLUMNS), ("persons", PERSON_COLUMNS))):
+        raw, ext = _fetch(source, name, storage_options)
+        if i:
+            digest.update(b"\0")
+        digest.update(raw)
+        frames.append(_parse(raw, ext, name, columns))
+        del raw
+    return frames[0], frames[1], digest.hexdigest()
+
+
+def _snapshot_sha256(source: str, storage_options: dict | None = None) -> str:
+    digest = hashlib.sha256()
+    for i, name in enumerate(("households", "persons")):
+        if i:
+            digest.update(b"\0")
+        digest.update(_fetch(source, name, storage_options)[0])
+    return digest.hexdigest()
+
+
+def _by_value(series: pd.Series, fn) -> pd.Series:
+    """`series.map(fn)` with `fn` called once per distinct value: registry columns repeat a few values (flags, RT,
+    sex, kelurahan codes) over millions of rows. Every kind of missing value counts as one value."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    mapped = pd.Series([fn(v) for v in uniques])  # dtype inferred as `map` would: str, bool or object
+    return pd.Series(mapped.array.take(codes), index=series.index, dtype=mapped.dtype)
+
+
 def _flag(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: normalize_yn(v) == "Y").astype(bool)
+    return _by_value(series, lambda v: normalize_yn(v) == "Y").astype(bool)
+
+
+def _nik_by_value(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
+    """`normalize_nik_series` over the distinct values only (a KK number repeats once per family member)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    norm, problem = _nik_in_slices(pd.Series(uniques), kind)
+    return (pd.Series(norm.array.take(codes), index=series.index, dtype=norm.dtype),
+            pd.Series(problem.array.take(codes), index=series.index, dtype=problem.dtype))
+
+
+def _nik_in_slices(series: pd.Series, kind: str = "nik") -> tuple[pd.Series, pd.Series]:
+    """`normalize_nik_series` a slice at a time: it holds several Python-object copies of its input, so its
+    temporaries stay bounded however many NIKs there are."""
+    rows = NIK_SLICE
+    if len(series) <= rows:
+        return normalize_nik_series(series, kind=kind)
+    parts = [normalize_nik_series(series.iloc[i:i + rows], kind=kind) for i in range(0, len(series), rows)]
+    return pd.concat([p[0] for p in parts]), pd.concat([p[1] for p in parts])
 
 
 def check_snapshot(households: pd.DataFrame, persons: pd.DataFrame, *, snapshot_date: date,
                    kelurahan: KelurahanIndex) -> RegistryCheck:
     """Normalise the two tables and list what is wrong. Missing columns or broken keys raise RegistryError; row
-    problems (bad NIK, unknown kelurahan) are counted and the affected values blanked, so no person is dropped."""
+    problems (bad NIK, unknown kelurahan) are counted and the affected values blanked, so no person is dropped.
+    The caller's frames are not modified (copy-on-write: untouched columns are shared, not copied)."""
     problems: list[str] = []
     for table, cols, df in (("households", HOUSEHOLD_COLUMNS, households), ("persons", PERSON_COLUMNS, persons)):
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise RegistryError(f"Kolom wajib tidak ditemukan di {table}: {', '.join(missing)}.")
-    hh = households[HOUSEHOLD_COLUMNS].copy()
-    pp = persons[PERSON_COLUMNS].copy()
+    hh = households[HOUSEHOLD_COLUMNS]
+    pp = persons[PERSON_COLUMNS]
     for df, key, label in ((hh, "id_keluarga", "households"), (pp, "id_art", "persons")):
         df[key] = df[key].astype(str).str.strip()
         if (df[key] == "").any():
@@ -93,27 +174,23 @@ def check_snapshot(households: pd.DataFrame, persons: pd.DataFrame, *, snapshot_
         if dupes:
             raise RegistryError(f"{key} ganda di {label}: {int(dupes)} baris.")
     pp["id_keluarga"] = pp["id_keluarga"].astype(str).str.strip()
-    orphans = ~pp["id_keluarga"].isin(hh["id_keluarga"])
+    orphans = pd.Index(hh["id_keluarga"]).get_indexer(pp["id_keluarga"]) < 0  # ids are unique (checked above)
     if orphans.any():
         raise RegistryError(f"{int(orphans.sum())} anggota keluarga merujuk id_keluarga yang tidak ada di households.")
 
-    codes = {}
     for df, label in ((hh, "households"), (pp, "persons")):
-        raw_codes = df["kode_kelurahan"].astype(str)
-        uniq = raw_codes.unique()
-        mapping = {c: kelurahan.code(c) for c in uniq}
-        codes[label] = raw_codes.map(mapping)
-        bad = codes[label].isna()
+        codes = _by_value(df["kode_kelurahan"].astype(str), kelurahan.code)
+        bad = codes.isna()
         if bad.any():
             raise RegistryError(f"{int(bad.sum())} baris {label} dengan kode_kelurahan di luar Kota Jambi.")
-        df["kode_kelurahan"] = codes[label]
+        df["kode_kelurahan"] = codes
     hh["kode_kecamatan"] = hh["kode_kelurahan"].str[:8]
 
-    hh["no_kk"], kk_problem = normalize_nik_series(hh["no_kk"], kind="kk")
+    hh["no_kk"], kk_problem = _nik_by_value(hh["no_kk"], "kk")
     if kk_problem.notna().any():
         problems.append(f"{int(kk_problem.notna().sum())} No KK keluarga tidak valid (dikosongkan).")
-    pp["no_kk"], pkk_problem = normalize_nik_series(pp["no_kk"], kind="kk")
-    pp["nik"], nik_problem = normalize_nik_series(pp["nik"])
+    pp["no_kk"], _ = _nik_by_value(pp["no_kk"], "kk")
+    pp["nik"], nik_problem = _nik_in_slices(pp["nik"])
     if nik_problem.notna().any():
         problems.append(f"{int(nik_problem.notna().sum())} NIK anggota tidak valid atau kosong (dikosongkan).")
 
@@ -127,15 +204,17 @@ def check_snapshot(households: pd.DataFrame, persons: pd.DataFrame, *, snapshot_
     for col in ("rumah_tidak_layak", "sumber_air_layak", "jamban_sendiri"):
         hh[col] = _flag(hh[col])
     for df in (hh, pp):
-        df["rt"] = df["rt"].map(normalize_rt_rw)
-        df["rw"] = df["rw"].map(normalize_rt_rw)
+        df["rt"] = _by_value(df["rt"], normalize_rt_rw)
+        df["rw"] = _by_value(df["rw"], normalize_rt_rw)
 
-    pp["jenis_kelamin"] = pp["jenis_kelamin"].map(normalize_sex)
-    born = parse_date_series(pp["tanggal_lahir"])
-    future = born.map(lambda d: d is not None and d > snapshot_date)
+    pp["jenis_kelamin"] = _by_value(pp["jenis_kelamin"], normalize_sex)
+    codes, distinct = pd.factorize(pp["tanggal_lahir"], use_na_sentinel=False)  # a birth date repeats a lot
+    born = parse_date_series(pd.Series(distinct)).to_numpy(object, copy=True)
+    future = np.array([d is not None and d > snapshot_date for d in born], dtype=bool)
     if future.any():
-        problems.append(f"{int(future.sum())} tanggal lahir setelah tanggal snapshot (dikosongkan).")
-    pp["tanggal_lahir"] = born.where(~future, None)
+        problems.append(f"{int(future[codes].sum())} tanggal lahir setelah tanggal snapshot (dikosongkan).")
+        born[future] = None
+    pp["tanggal_lahir"] = pd.Series(born.take(codes), index=pp.index, dtype=object)
     if pp["tanggal_lahir"].isna().any():
         problems.append(f"{int(pp['tanggal_lahir'].isna().sum())} anggota tanpa tanggal lahir yang valid.")
     pp["hubungan_keluarga"] = pp["hubungan_keluarga"].astype(str).str.strip().str.lower().replace("", None)
@@ -148,24 +227,23 @@ def check_snapshot(households: pd.DataFrame, persons: pd.DataFrame, *, snapshot_
     return RegistryCheck(hh, pp, problems)
 
 
-def _records(df: pd.DataFrame) -> list[dict]:
-    out = df.astype(object).where(df.notna(), None)
-    return out.to_dict("records")
-
-
 def load_snapshot(database_url: str, source: str, snapshot_date: date, *, storage_options: dict | None = None,
                   actor: str = "tkpk", reference_dir=None) -> dict:
     """Load households and persons from `source` (a folder path or URL) as the snapshot of `snapshot_date`.
-    Replaces a snapshot of the same date (a corrected delivery), keeps every other. Returns counts."""
+    Replaces a snapshot of the same date (a corrected delivery), keeps every other. Returns counts.
+
+    One transaction: the snapshot row, its households and persons (COPY on PostgreSQL, Core executemany elsewhere,
+    `tkpk.warehouse.bulk`) and the audit entry are committed together, or nothing is. On PostgreSQL the two
+    registry tables are ANALYZEd before the commit, so the month's queries plan with the new row counts."""
     if "://" not in source:
         from pathlib import Path
 
         source = Path(source).resolve().as_uri()
-    households, hh_raw = _read_table(source, "households", storage_options)
-    persons, pp_raw = _read_table(source, "persons", storage_options)
+    households, persons, sha = _read_snapshot(source, storage_options)
     checked = check_snapshot(households, persons, snapshot_date=snapshot_date,
                              kelurahan=KelurahanIndex.load(reference_dir))
-    sha = hashlib.sha256(hh_raw + b"\0" + pp_raw).hexdigest()
+    del households, persons  # the checked frames share what they did not change
+    n_households, n_persons = len(checked.households), len(checked.persons)
     with session_scope(database_url) as s:
         old = s.scalar(select(RegistrySnapshot).where(RegistrySnapshot.snapshot_date == snapshot_date))
         if old is not None:
@@ -177,25 +255,21 @@ def load_snapshot(database_url: str, source: str, snapshot_date: date, *, storag
             s.delete(old)
             s.flush()
         snap = RegistrySnapshot(snapshot_date=snapshot_date, source_uri=source, sha256=sha,
-                                households=len(checked.households), persons=len(checked.persons),
+                                households=n_households, persons=n_persons,
                                 loaded_at=datetime.now(UTC), loaded_by=actor)
         s.add(snap)
         s.flush()
-        _bulk_insert(s, RegistryHousehold, checked.households.assign(snapshot_id=snap.snapshot_id))
-        _bulk_insert(s, RegistryPerson, checked.persons.assign(snapshot_id=snap.snapshot_id))
+        insert_frame(s, RegistryHousehold, checked.households.assign(snapshot_id=snap.snapshot_id))
+        insert_frame(s, RegistryPerson, checked.persons.assign(snapshot_id=snap.snapshot_id))
+        if s.get_bind().dialect.name == "postgresql":
+            for model in (RegistryHousehold, RegistryPerson):
+                s.execute(text(f"ANALYZE {model.__tablename__}"))
         audit(s, actor=actor, action="registry_load", snapshot_date=snapshot_date.isoformat(),
-              households=len(checked.households), persons=len(checked.persons), problems=checked.problems)
+              households=n_households, persons=n_persons, problems=checked.problems)
         snapshot_id = snap.snapshot_id
-    log.info("registry snapshot %s loaded: %d households, %d persons", snapshot_date, len(checked.households),
-             len(checked.persons))
-    return {"snapshot_id": snapshot_id, "households": len(checked.households), "persons": len(checked.persons),
+    log.info("registry snapshot %s loaded: %d households, %d persons", snapshot_date, n_households, n_persons)
+    return {"snapshot_id": snapshot_id, "households": n_households, "persons": n_persons,
             "unchanged": False, "problems": checked.problems}
-
-
-def _bulk_insert(session: Session, model, df: pd.DataFrame) -> None:
-    records = _records(df)
-    for start in range(0, len(records), CHUNK):
-        session.execute(insert(model), records[start : start + CHUNK])
 
 
 def snapshot_for_period(session: Session, period: Period | str) -> RegistrySnapshot | None:
@@ -236,10 +310,9 @@ def pending_snapshots(database_url: str, landing_url: str, storage_options: dict
             continue
         folder = f"{landing_url.rstrip('/')}/registry/{name}"
         try:
-            _, hh_raw = _read_table(folder, "households", storage_options)
-            _, pp_raw = _read_table(folder, "persons", storage_options)
+            sha = _snapshot_sha256(folder, storage_options)
         except RegistryError:
             continue
-        if hashlib.sha256(hh_raw + b"\0" + pp_raw).hexdigest() != loaded[name]:
+        if sha != loaded[name]:
             out.append(name)
     return out

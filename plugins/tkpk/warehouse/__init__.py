@@ -18,6 +18,16 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def __getattr__(name: str):
+    """`from tkpk.warehouse import insert_frame`: the bulk insert (tkpk.warehouse.bulk), imported on first use so
+    that importing the warehouse (DAG files, CLI start-up) does not import pandas and pyarrow."""
+    if name in ("insert_frame", "bulk_insert"):
+        from tkpk.warehouse import bulk
+
+        return getattr(bulk, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
