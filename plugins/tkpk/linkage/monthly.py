@@ -31,6 +31,7 @@ from tkpk.linkage.prepare import prepare_persons
 from tkpk.period import Period
 from tkpk.registry import snapshot_for_period
 from tkpk.warehouse import session_scope
+from tkpk.warehouse.bulk import insert_frame
 from tkpk.warehouse.models import (
     HouseholdLink,
     LinkCandidate,
@@ -158,10 +159,9 @@ def _context(model: Model, snap: RegistrySnapshot, counts: pd.Series) -> engine.
 
 
 def _insert(session, model, records: list[dict]) -> None:
-    """Core executemany in chunks (the ORM's bulk path costs more per row than the database does)."""
-    conn = session.connection()
-    for i in range(0, len(records), CHUNK):
-        conn.execute(model.__table__.insert(), records[i:i + CHUNK])
+    """Through the warehouse's bulk insert (COPY on PostgreSQL), inside the session's transaction."""
+    if records:
+        insert_frame(session, model, pd.DataFrame.from_records(records))
 
 
 def _reference(period: str) -> date:
