@@ -176,8 +176,13 @@ def _archive_fs(settings, storage_options: dict | None):
 
 
 def _relative(uri: str, archive_url: str) -> str | None:
-    root = archive_url.rstrip("/") + "/"
-    return uri[len(root):] if uri.startswith(root) else None
+    from tkpk.ingest.landing import public_url
+
+    for base in (archive_url, public_url(archive_url)):  # ingest records archive URIs without credentials
+        root = base.rstrip("/") + "/"
+        if uri.startswith(root):
+            return uri[len(root):]
+    return None
 
 
 def plan_purge(settings, before: date, *, years: int | None = None, storage_options: dict | None = None,

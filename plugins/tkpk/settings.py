@@ -6,7 +6,7 @@ Every path default is under the project root: `var/` for runtime state and `data
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 REFERENCE_FILE = "kota_jambi_kelurahan_kepmendagri2025.csv"  # Kepmendagri 300.2.2-2138/2025
@@ -18,9 +18,28 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def mask_url(url: str) -> str:
+    """A URL with its password replaced by `***` (database, sftp, s3 URLs): safe for logs and reprs."""
+    text = str(url)
+    if "://" not in text or "@" not in text:
+        return text
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(text).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a database URL: mask by hand
+        scheme, rest = text.split("://", 1)
+        netloc, slash, path = rest.partition("/")
+        userinfo, _at, host = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}{slash}{path}" if ":" in userinfo else text
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Where things live. Construct with `Settings.from_env()`; tests pass explicit values."""
+    """Where things live. Construct with `Settings.from_env()`; tests pass explicit values.
+
+    `repr()` masks passwords: in the URLs and every storage option (the landing's sftp password, S3 secret)."""
 
     database_url: str
     landing_url: str
@@ -34,6 +53,24 @@ class Settings:
     templates_dir: Path
     var_dir: Path
     storage_options: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("database_url", "landing_url", "archive_url"):
+                value = mask_url(value)
+            elif f.name == "storage_options":
+                value = {k: "***" for k in value} if value else {}
+            shown.append(f"{f.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    __str__ = __repr__
+
+    @property
+    def database_url_masked(self) -> str:
+        """`database_url` with its password as `***`."""
+        return mask_url(self.database_url)
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

@@ -263,3 +263,87 @@ def test_awkward_text_survives_the_copy_as_valid_json(warehouse, tmp_path):
         row = s.scalars(select(StagedRow).where(StagedRow.row_number == 2)).one()
         assert row.data["nama_pengurus"] == 'Siti "Ani" \\ Aminah , =1+1'
         assert row.nama == row.data["nama_pengurus"]  # control characters tidied in both
+
+
+def test_every_file_is_listed_except_lock_and_temporary_files(tmp_path):
+    """Only lock, temporary and folder-metadata files are left out (was: every name starting with '.', so a valid
+    '..kpm.csv' silently vanished); a file that is not a spreadsheet is recorded with a finding."""
+    from tkpk.ingest import discover, load_submission
+    from tkpk.ingest.landing import ignored_name
+    from tkpk.warehouse import session_scope, upgrade
+    from tkpk.warehouse.models import Finding, StagedRow, SubmissionBatch
+
+    settings = make_settings(tmp_path)
+    upgrade(settings.database_url)
+    put(settings, "dinsos", csv_bytes(ROWS[:2]), "..kpm_bagian1.csv")
+    put(settings, "dinsos", csv_bytes(ROWS[2:]), ".kpm bagian2 [final].csv")
+    put(settings, "dinsos", b"%PDF-1.4 surat", "surat.pdf")
+    ignored = ["~$kpm.xlsx", ".~lock.kpm.xlsx#", ".DS_Store", "._kpm.csv", "Thumbs.db", "desktop.ini",
+               "kpm.csv.part", "kpm.tmp", "kpm.xlsx.crdownload"]
+    for name in ignored:
+        put(settings, "dinsos", csv_bytes(ROWS), name)
+    assert all(ignored_name(n) for n in ignored)
+    assert not any(ignored_name(n) for n in ("..kpm.csv", ".kpm.csv", "kpm.csv", "temp_kpm.csv", "partai.xlsx"))
+    found = [f for f in discover(settings, PERIOD, opd="dinsos") if f["submission_type"] == "dinsos_kpm"]
+    assert found[0]["files"] == 2
+    counts = load_submission(settings, PERIOD, "dinsos", "dinsos_kpm")
+    assert (counts["status"], counts["rows_accepted"], counts["files"]) == ("accepted", 4, 2)
+    with session_scope(settings.database_url) as s:
+        files = sorted(f["name"] for f in s.get(SubmissionBatch, counts["batch_id"]).files)
+        sources = sorted({r.source_file for r in s.scalars(select(StagedRow))})
+        checks = [(f.check, f.source_file) for f in s.scalars(select(Finding))]
+    assert files == ["..kpm_bagian1.csv", ".kpm bagian2 [final].csv", "surat.pdf"]
+    assert sources == ["..kpm_bagian1.csv", ".kpm bagian2 [final].csv"]
+    assert checks == [("berkas_lain_diabaikan", "surat.pdf")]
+
+
+def test_archive_replaces_a_partial_file_and_keeps_an_intact_one(tmp_path, monkeypatch):
+    """The archive write goes to a temporary name and is renamed (was bug 1: written in place, and whatever was at
+    the path was trusted): a truncated file left by a killed load is replaced, an intact one is not rewritten."""
+    from fsspec.implementations.local import LocalFileSystem
+
+    from tkpk.ingest.load import archive_file
+    from tkpk.period import Period
+
+    settings = make_settings(tmp_path)
+    data = csv_bytes(ROWS)
+    digest = hashlib.sha256(data).hexdigest()
+    folder = tmp_path / "archive" / PERIOD / "dinsos" / "dinsos_kpm"
+    folder.mkdir(parents=True)
+    target = folder / f"{digest[:16]}_kpm.csv"
+    target.write_bytes(data[: len(data) // 2])  # what a load killed mid-write left
+    uri = archive_file(settings, Period.parse(PERIOD), "dinsos", "dinsos_kpm", "kpm.csv", digest, data)
+    assert uri == target.as_uri() and target.read_bytes() == data
+    assert sorted(p.name for p in folder.iterdir()) == [target.name], "a temporary file was left behind"
+
+    writes = []
+    original = LocalFileSystem.pipe_file
+
+    def pipe_file(self, path, value, *args, **kwargs):
+        writes.append(path)
+        return original(self, path, value, *args, **kwargs)
+
+    monkeypatch.setattr(LocalFileSystem, "pipe_file", pipe_file)
+    assert archive_file(settings, Period.parse(PERIOD), "dinsos", "dinsos_kpm", "kpm.csv", digest, data) == uri
+    assert writes == []  # intact: checked by its sha256, not written again
+
+    def crash(self, path, value, *args, **kwargs):
+        original(self, path, value[:10])
+        raise OSError("disk full")
+
+    target.unlink()
+    monkeypatch.setattr(LocalFileSystem, "pipe_file", crash)
+    with pytest.raises(OSError):
+        archive_file(settings, Period.parse(PERIOD), "dinsos", "dinsos_kpm", "kpm.csv", digest, data)
+    assert list(folder.iterdir()) == [], "nothing may appear under the real name, nor a temporary file"
+
+
+def test_recorded_uris_never_carry_credentials():
+    from tkpk.ingest.landing import public_url
+    from tkpk.settings import mask_url
+
+    assert public_url("sftp://tkpk:rahasia@sftp.jambikota.example:2222/landing/x.csv") == \
+        "sftp://sftp.jambikota.example:2222/landing/x.csv"
+    assert public_url("s3://tkpk-landing/2026-10/dinsos/x.csv") == "s3://tkpk-landing/2026-10/dinsos/x.csv"
+    assert public_url("file:///srv/landing/x.csv") == "file:///srv/landing/x.csv"
+    assert mask_url("sftp://tkpk:rahasia@h:22/landing") == "sftp://tkpk:***@h:22/landing"

@@ -312,3 +312,28 @@ def test_discover_and_load_over_the_remote_store_match_file_landing(store, sqlit
     originals = {sha256(p.read_bytes()) for p in (synth / PERIOD / "dinsos").iterdir() if p.is_file()}
     assert set(archived.values()) == originals
     assert all(digest.startswith(prefix) for prefix, digest in archived.items())
+
+    # The recorded URIs keep protocol and host (sftp://host:port/..., s3://bucket/...): a steward can tell which
+    # store a file came from; fsspec's listing drops them. No credentials in them.
+    _assert_recorded_uris(settings.database_url, store)
+
+
+def _assert_recorded_uris(url: str, store: dict) -> None:
+    from sqlalchemy import select
+
+    from tkpk.warehouse import session_scope
+    from tkpk.warehouse.models import SubmissionBatch
+
+    landing = store["landing"].rstrip("/")
+    archive = store["archive"].rstrip("/")
+    with session_scope(url) as s:
+        files = [f for b in s.scalars(select(SubmissionBatch)) for f in b.files]
+    assert files
+    for f in files:
+        assert f["uri"].startswith(f"{landing}/{PERIOD}/"), f["uri"]
+        assert f["uri"].endswith("/" + f["name"])
+        assert f["archive_uri"].startswith(f"{archive}/{PERIOD}/"), f["archive_uri"]
+        assert SFTP_PASSWORD not in f["uri"] + f["archive_uri"] and "@" not in f["uri"] + f["archive_uri"]
+    if store["kind"] == "sftp":
+        assert landing.startswith("sftp://127.0.0.1:")
+

@@ -104,6 +104,35 @@ def _encrypt(data: bytes, password: str = "rahasia") -> bytes:
     return out.getvalue()
 
 
+def _ods_repeat_bomb(header: list[str], rows: list[list[str]]) -> bytes:
+    """A valid ODS table followed by one filled cell repeated over 16,384 columns and 1,048,000 rows."""
+    from xml.sax.saxutils import escape
+
+    def row(cells) -> str:
+        return "<table:table-row>" + "".join(
+            f'<table:table-cell office:value-type="string"><text:p>{escape(str(c))}</text:p></table:table-cell>'
+            for c in cells) + "</table:table-row>"
+
+    bomb = ('<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated='
+            '"16384" office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>')
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3"><office:body>'
+               '<office:spreadsheet><table:table table:name="Data">' + row(header) + "".join(map(row, rows)) + bomb
+               + "</table:table></office:spreadsheet></office:body></office:document-content>")
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+                'opendocument:xmlns:manifest:1.0" manifest:version="1.3"><manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+                'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        zf.writestr("content.xml", content)
+        zf.writestr("META-INF/manifest.xml", manifest)
+    return buf.getvalue()
+
+
 def build(config, seed: int = 20261) -> list[Case]:
     """Every case of the catalogue (40+), deterministic for `seed`."""
     rm = RowMaker(config, PERIOD, seed)
@@ -299,9 +328,8 @@ def build(config, seed: int = 20261) -> list[Case]:
              EITHER, "10 data rows and a stray cell in Z1048576 (27 million cells declared by a 5 KB file)",
              rows_valid=N, max_seconds=90, isolate=True, max_rss_mb=1024), "size")
     add(Case("size_stray_cell_xfd100001", "pertanian_bibit", "bibit_sel_xfd.xlsx", stray_sheet(100_000, 16_383),
-             REJECTED, "a stray cell in XFD100001: 1.6 billion cells declared by a 5 KB file", max_seconds=60,
-             isolate=True, max_rss_mb=1024), "size")
-
+             REJECTED, "a stray cell in XFD100001: 1.6 billion cells declared by a 5 KB file",
+             checks=("lembar_terlalu_besar",), max_seconds=60, isolate=True, max_rss_mb=1024), "size")
     def dimension(body: bytes) -> bytes:
         return re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', body)
 
@@ -309,6 +337,16 @@ def build(config, seed: int = 20261) -> list[Case]:
              _rewrite_xlsx(xlsx_bytes({"Data": [h, *rows]}), {"xl/worksheets/sheet1.xml": dimension}), ACCEPTED,
              "a sheet whose <dimension> claims A1:XFD1048576 (17 billion cells)", rows_valid=N, max_seconds=10),
         "size")
+    h, rows = valid("perkim_rumah")
+    add(Case("size_ods_repeated_cells", "perkim_rumah", "rumah_ulang.ods", _ods_repeat_bomb(h, rows), REJECTED,
+             "an ODS row of 16,384 filled cells repeated 1,048,000 times (17 billion cells in a 1 KB file)",
+             checks=("lembar_terlalu_besar",), max_seconds=60, isolate=True, max_rss_mb=1024), "size")
+    h, rows = valid("kelurahan_usulan")
+    wide = csv_bytes(h, rows).replace(b"\r\n", b"\r\n" + b";" * 1_000_000 + b"\r\n", 1)
+    add(Case("size_csv_one_wide_line", "kelurahan_usulan", "usulan_lebar.csv", wide + b"x\r\n" * 100_000, REJECTED,
+             "a CSV with one line of 1,000,000 empty fields and 100,000 short lines (the parsers would pad every "
+             "line: 100 billion cells)", checks=("lembar_terlalu_besar",), max_seconds=60, isolate=True,
+             max_rss_mb=1024), "size")
 
     # ---------------------------------------------------------------- content
     h, rows = valid("koperasi_pemberdayaan")

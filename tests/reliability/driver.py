@@ -12,6 +12,10 @@ With `--sync-dir DIR --sync-count N` it stops after writing its staged rows (tra
 DIR and waits until N loads have arrived there (a barrier across processes: it breaks if one load blocks another);
 with `--hold-seconds S` it keeps the transaction open S seconds and appends the interval to DIR/intervals.jsonl.
 
+With `--sync-before-write N` (and `--sync-dir DIR`) it waits, after checking and archiving its files and right
+before its write transaction, until N loads have arrived there: two loads of the same key then race for the current
+batch at the same moment.
+
 With `--memory-mb N` the process runs under an address-space limit (hostile files must not take the worker down).
 """
 
@@ -102,6 +106,31 @@ def install_sync(sync_dir: str, count: int, hold: float, name: str) -> None:
     load_mod.bulk_insert = bulk_insert
 
 
+def _barrier(folder: Path, name: str, count: int, stage: str) -> None:
+    (folder / f"{name}.{stage}").write_text("1")
+    deadline = time.monotonic() + 240
+    while len(list(folder.glob(f"*.{stage}"))) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"barrier timeout at {stage}")
+        time.sleep(0.02)
+
+
+def install_sync_before_write(sync_dir: str, count: int, name: str) -> None:
+    from contextlib import contextmanager
+
+    import tkpk.ingest.load as load_mod
+
+    original = load_mod._key_lock
+
+    @contextmanager
+    def key_lock(url, key):
+        _barrier(Path(sync_dir), name, count, "writing")
+        with original(url, key):
+            yield
+
+    load_mod._key_lock = key_lock
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="driver")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sync-dir", default=None)
     p.add_argument("--sync-count", type=int, default=0)
     p.add_argument("--hold-seconds", type=float, default=0.0)
+    p.add_argument("--sync-before-write", type=int, default=0)
+    p.add_argument("--sync-name", default=None)
     args = parser.parse_args(argv)
     if args.memory_mb:
         limit = args.memory_mb * 1024 * 1024
@@ -132,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.pause_at:
         install_pause(args.pause_at, args.marker, args.db)
     if args.sync_dir:
-        install_sync(args.sync_dir, args.sync_count, args.hold_seconds, args.opd)
+        install_sync(args.sync_dir, args.sync_count, args.hold_seconds, args.sync_name or args.opd)
+    if args.sync_before_write:
+        install_sync_before_write(args.sync_dir, args.sync_before_write, args.sync_name or args.opd)
     try:
         counts = load_submission(settings, args.period, args.opd, args.type, run_id=args.run_id)
     except BatchRejected as exc:

@@ -32,24 +32,10 @@ from tests.reliability.conftest import (
 )
 
 # Known bugs in other stages' code, found by this catalogue (see docs/reliability.md). A case listed here is
-# xfail(strict=True): it starts failing the suite the moment the bug is fixed, so the entry gets removed.
-KNOWN_BUGS = {
-    "size_huge_cell": "ingest/read.py read_csv: csv.reader raises _csv.Error 'field larger than field limit "
-                      "(131072)' for a cell over 128 KB; uncaught, so validate crashes and the load task errors",
-    "type_xxe_xlsx": "ingest/read.py read_workbook: the rejection puts calamine's English text ('Cannot detect file "
-                     "format') in the Indonesian message",
-    "type_billion_laughs": "same as type_xxe_xlsx: English parser text in the rejection message",
-    "size_stray_cell_z1048576": "no limit on declared sheet area: a 5 KB xlsx with a cell in Z1048576 makes "
-                                "calamine + read_workbook build 27M cells (over 1 GB)",
-    "size_stray_cell_xfd100001": "no limit on declared sheet area: calamine allocates 52 GB for a 5 KB xlsx with a "
-                                 "cell in XFD100001 and the process aborts (Rust OOM, SIGABRT)",
-}
+# xfail(strict=True): it starts failing the suite the moment the bug is fixed, so the entry gets removed. None open.
+KNOWN_BUGS: dict[str, str] = {}
 # Bugs that show on the load path only (`tkpk validate` handles the case).
-KNOWN_LOAD_BUGS = {
-    "name_leading_dotdot": "ingest/landing.py _list_files drops every name starting with '.' as hidden, so a valid "
-                           "file named '..\\..\\etc\\passwd.csv' is silently not loaded and the rejection says "
-                           "'ditemukan: tidak ada' although `tkpk validate` accepts the same file",
-}
+KNOWN_LOAD_BUGS: dict[str, str] = {}
 ISOLATED_MEMORY_MB = 3072  # address-space cap of the separate process (the machine must survive the test)
 
 

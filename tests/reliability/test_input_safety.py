@@ -1,5 +1,5 @@
 """Input safety (issue 8, item 6): no SQL built by string formatting from file content; file names from the landing
-zone sanitised before they become archive paths; limits on file size, unpacked size and rows configurable.
+zone sanitised before they become archive paths; limits on file size, unpacked size, rows and cells configurable.
 
 The SQL check reads the code (AST), so it fails the moment someone adds `text(f"... {value} ...")`,
 `execute("..." % x)` or `"...".format()` SQL: every dynamic SQL string left is listed in ALLOWED with the reason
@@ -23,12 +23,9 @@ SQL_CALLS = {"text", "execute", "executemany", "exec_driver_sql", "copy_expert",
              "read_sql", "read_sql_query", "executescript"}
 # (file relative to the project, enclosing function): why the interpolation is safe. Values never reach these.
 ALLOWED = {
-    ("plugins/tkpk/ingest/load.py", "_copy"):
+    ("plugins/tkpk/warehouse/bulk.py", "_copy"):
         "COPY target table and column names from the SQLAlchemy Table; the rows go through COPY's data stream",
-    ("plugins/tkpk/eligibility/store.py", "_copy"):
-        "COPY target table and column names from the SQLAlchemy Table; the rows go through COPY's data stream",
-    ("plugins/tkpk/eligibility/store.py", "_write"):
-        "INSERT with table/column names quoted by the dialect from the Table; values bound by executemany",
+    ("plugins/tkpk/registry/__init__.py", "load_snapshot"): "ANALYZE of a table name from the SQLAlchemy models",
     ("plugins/tkpk/eligibility/bench.py", "_bench_warehouse"):
         "CREATE/DROP DATABASE of a name the benchmark generates",
     ("plugins/tkpk/ingest/bench.py", "_pg_database"): "CREATE/DROP DATABASE of a name the benchmark generates",
@@ -189,13 +186,30 @@ def test_a_rejected_file_is_checked_again_after_the_config_changed(sqlite_wareho
     assert load_submission(relaxed, PERIOD, "pertanian", "pertanian_bibit")["rows_accepted"] == 3000
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "config/submissions.py FileLimits has max_file_mb, max_uncompressed_mb and max_compression_ratio but no limit "
-    "on rows or cells, and ingest/read.py reads every row of every sheet: a 5 KB xlsx declaring a cell in "
-    "XFD100001 aborts the process (see the catalogue case size_stray_cell_xfd100001); expected e.g. max_rows / "
-    "max_cells in file_limits, checked before calamine builds the sheet"))
-def test_row_limit_is_configurable():
+def test_row_and_cell_limits_come_from_config(sqlite_warehouse, tmp_path, config):
+    """`max_rows` / `max_cells` in file_limits (was bug 5: no limit on rows or cells): a CSV over the row limit and
+    an xlsx over the cell limit are rejected with `lembar_terlalu_besar` before their cells are built."""
     from tkpk.config.submissions import FileLimits
+    from tkpk.ingest import BatchRejected, load_submission
+    from tkpk.warehouse import session_scope
+    from tkpk.warehouse.models import Finding
 
-    fields = set(FileLimits.model_fields)
-    assert fields & {"max_rows", "max_cells", "max_rows_per_sheet"}, sorted(fields)
+    assert {"max_rows", "max_cells"} <= set(FileLimits.model_fields)
+    assert FileLimits().max_rows >= 1_048_576  # a full Excel sheet of rows is not refused by default
+    rm = RowMaker(config, PERIOD, 4)
+    header, rows = table(config, "pertanian_bibit", rm.rows("pertanian_bibit", 3000))
+    strict = make_settings(tmp_path, sqlite_warehouse,
+                           config_dir=_config_with_limits(tmp_path, max_rows=2000, max_cells=5_000))
+    put(strict, "pertanian", "bibit.csv", csv_bytes(header, rows))
+    with pytest.raises(BatchRejected) as exc:
+        load_submission(strict, PERIOD, "pertanian", "pertanian_bibit")
+    assert "melebihi batas 2.000 baris" in exc.value.message
+    with session_scope(sqlite_warehouse) as s:
+        assert {f.check for f in s.query(Finding)} == {"lembar_terlalu_besar"}
+    (Path(strict.landing_url.removeprefix("file://")) / PERIOD / "pertanian" / "bibit.csv").unlink()
+    put(strict, "pertanian", "bibit.xlsx", xlsx_bytes({"Data": [header, *rows[:1500]]}))
+    with pytest.raises(BatchRejected) as exc:
+        load_submission(strict, PERIOD, "pertanian", "pertanian_bibit")
+    assert f"1.501 baris x {len(header)} kolom" in exc.value.message and "batas 5.000 sel" in exc.value.message
+    relaxed = make_settings(tmp_path, sqlite_warehouse, config_dir=_config_with_limits(tmp_path / "r"))
+    assert load_submission(relaxed, PERIOD, "pertanian", "pertanian_bibit")["rows_accepted"] == 1500

@@ -204,10 +204,6 @@ def test_database_password_never_reaches_logs_results_or_errors(pg_url, tmp_path
     assert "tkpk" in logs.text.lower() or outputs  # something was captured
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "settings.py Settings is a plain dataclass: repr(settings) shows database_url with its password, so any log "
-    "line, exception or debugger dump that prints the settings object leaks it; expected field(repr=False) or a "
-    "masked URL in repr"))
 def test_settings_repr_hides_the_database_password(tmp_path):
     settings = make_settings(tmp_path, f"postgresql+psycopg2://tkpk:{DB_PASSWORD}@db.example:5432/warehouse")
     assert DB_PASSWORD not in repr(settings) and DB_PASSWORD not in str(settings)

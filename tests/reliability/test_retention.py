@@ -27,12 +27,19 @@ def _file(config, type_code: str, n_valid: int, n_bad: int, seed: int) -> bytes:
     return csv_bytes(header, rows)
 
 
-def _backdate(url: str, batch_id: int) -> None:
+def _backdate(url: str, batch_id: int, *, legacy: bool) -> None:
+    """Make a batch look loaded on OLD: by today's ingest (retention_until = OLD + 5 years on the batch, its
+    findings and quarantined rows), or, `legacy`, by an ingest from before retention_until was set (empty)."""
+    from tkpk.retention import retention_until
     from tkpk.warehouse import session_scope
-    from tkpk.warehouse.models import SubmissionBatch
+    from tkpk.warehouse.models import Finding, QuarantinedRow, SubmissionBatch
 
+    until = None if legacy else retention_until(OLD, 5)
     with session_scope(url) as s:
-        s.execute(update(SubmissionBatch).where(SubmissionBatch.batch_id == batch_id).values(loaded_at=OLD))
+        s.execute(update(SubmissionBatch).where(SubmissionBatch.batch_id == batch_id)
+                  .values(loaded_at=OLD, retention_until=until))
+        for model in (Finding, QuarantinedRow):
+            s.execute(update(model).where(model.batch_id == batch_id).values(retention_until=until))
 
 
 def _counts(url: str, batch_id: int) -> tuple[int, int]:
@@ -62,8 +69,9 @@ def _audits(url: str) -> list[dict]:
 
 @pytest.fixture
 def aged(warehouse, tmp_path, config):
-    """Two batches loaded in January 2020 (one file shared with a batch of today), one of today, and two archive
-    files no batch references (one from 2019, one from today)."""
+    """Two batches loaded in January 2020 (one file shared with a batch of today; one without retention dates, as
+    loaded before ingest set them), one of today, and two archive files no batch references (one from 2019, one
+    from today)."""
     from tkpk.ingest import load_submission
 
     settings = make_settings(tmp_path, warehouse)
@@ -72,8 +80,8 @@ def aged(warehouse, tmp_path, config):
     old_unique = load_submission(settings, PERIOD, "pertanian", "pertanian_bibit")
     put(settings, "disnaker", "bpjstk.csv", _file(config, "disnaker_bpjstk", 20, 4, seed=2))
     old_shared = load_submission(settings, PERIOD, "disnaker", "disnaker_bpjstk")
-    for b in (old_unique, old_shared):
-        _backdate(warehouse, b["batch_id"])
+    _backdate(warehouse, old_unique["batch_id"], legacy=True)
+    _backdate(warehouse, old_shared["batch_id"], legacy=False)
     duplicate = load_submission(settings, PERIOD, "disnaker", "disnaker_bpjstk")  # same bytes today
     assert duplicate["status"] == "duplicate"
     put(settings, "dinkes", "bumil.csv", _file(config, "dinkes_ibu_hamil", 10, 2, seed=3))
@@ -185,10 +193,6 @@ def test_retention_dates():
         retention_years("0")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ingest/load.py load_submission does not set retention_until on submission_batch, finding or quarantined_row "
-    "(the columns stay NULL; `tkpk purge` falls back to loaded_at + TKPK_RETENTION_YEARS). Expected: set "
-    "retention_until = tkpk.retention.retention_until(loaded_at) on the batch and its rows at load time"))
 def test_ingest_sets_retention_until_on_load(sqlite_warehouse, tmp_path, config):
     from tkpk.ingest import load_submission
     from tkpk.warehouse import session_scope

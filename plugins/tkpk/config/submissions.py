@@ -72,6 +72,8 @@ class FileLimits(Strict):
     max_file_mb: float = Field(256, gt=0)  # larger files are rejected before parsing
     max_uncompressed_mb: float = Field(1024, gt=0)  # XLSX/ODS: total size of the unpacked zip members
     max_compression_ratio: float = Field(250, gt=1)  # XLSX/ODS: a member that unpacks to more than this ratio
+    max_rows: int = Field(1_500_000, gt=0)  # rows of one sheet (its used area) or one CSV
+    max_cells: int = Field(20_000_000, gt=0)  # rows x columns of one sheet's used area (memory: ~50 bytes a cell)
 
 
 class SubmissionTypesConfig(Strict):

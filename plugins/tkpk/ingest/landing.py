@@ -6,27 +6,59 @@ The landing zone is a URL read through universal-pathlib / fsspec (what Airflow'
 Airflow connection. A required OPD that sent nothing is state `missing` ("belum mengirim"), a normal outcome.
 
 Which files belong to which type: when an OPD sends one type, every file in its folder; when it sends several, the
-files whose name contains the type code (`dinsos_kpm_oktober.xlsx`). Hidden files, Excel lock files (`~$...`)
-and sub-folders (such as `_diganti/`, where `tkpk submit --replace` moves older files) are not part of a batch.
+files whose name contains the type code (`dinsos_kpm_oktober.xlsx`). Only what is certainly not a submission is
+left out: lock and temporary files of office programs and uploads (`~$...`, `.~lock...#`, `*.tmp`, `*.part`,
+`*.crdownload`), the folder metadata of macOS and Windows (`.DS_Store`, `._*`, `Thumbs.db`, `desktop.ini`) and
+sub-folders (such as `_diganti/`, where `tkpk submit --replace` moves older files). Every other file is listed,
+whatever its name (`..data.xlsx`, `.rekap.csv`): a file that is not a spreadsheet shows up as a finding, it never
+silently vanishes.
+
+Recorded file URIs are built from the configured landing URL (`sftp://host:port/...`, `s3://bucket/...`), not from
+what the filesystem's listing returns (which drops the protocol and host), and never carry credentials. A storage
+failure (permissions, network) becomes `LandingUnreadable`: still an `OSError` the DAG retries, with an Indonesian
+message naming the folder.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from tkpk.config.submissions import header_key
+from tkpk.ingest.errors import LandingUnreadable
 from tkpk.ingest.safety import SPREADSHEET_EXTS, extension
 from tkpk.period import Period
 
 log = logging.getLogger(__name__)
 
 
+# Names that are certainly not a submission: office lock files, partial downloads/uploads, folder metadata.
+_IGNORED_NAME_RE = re.compile(
+    r"(?i)^(~\$.*|\.~lock\..*#|\.ds_store|\._.*|thumbs\.db|desktop\.ini|\.directory)$"
+    r"|\.(tmp|temp|part|partial|crdownload|filepart|swp)$")
+
+
+def ignored_name(name: str) -> bool:
+    """True for lock, temporary and folder-metadata files, which are never part of a batch."""
+    return bool(_IGNORED_NAME_RE.search(name))
+
+
+def public_url(url: str) -> str:
+    """`url` without user name or password (`sftp://user:pw@host:22/x` -> `sftp://host:22/x`): safe to record."""
+    if "://" not in url or "@" not in url.split("://", 1)[1].split("/", 1)[0]:
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
 @dataclass(frozen=True)
 class FileEntry:
     name: str
-    url: str  # full URL of the file in the landing zone
+    url: str  # full URL of the file in the landing zone (protocol, host, path; no credentials)
     path: str  # the path as the filesystem knows it
     size: int
     modified: datetime | None
@@ -64,27 +96,53 @@ def landing_folder(settings, period: Period | str, opd_code: str | None = None, 
     """UPath of `{landing}/{period}[/{opd_code}]`."""
     from upath import UPath
 
-    base = UPath(settings.landing_url, **storage_options_for(settings, storage_options)) / str(period)
+    where = folder_url(settings, period, opd_code)
+    try:
+        base = UPath(settings.landing_url, **storage_options_for(settings, storage_options)) / str(period)
+    except OSError as exc:  # a remote store connects here (sftp)
+        raise LandingUnreadable(where, exc) from exc
     return base / opd_code if opd_code else base
 
 
-def _list_files(folder) -> list[FileEntry]:
-    fs = folder.fs
+def folder_url(settings, period: Period | str, opd_code: str | None = None) -> str:
+    """The URL of `{landing}/{period}[/{opd_code}]` as recorded and shown: the configured landing URL (protocol,
+    host and port kept) without credentials."""
+    base = f"{public_url(settings.landing_url).rstrip('/')}/{period}"
+    return f"{base}/{opd_code}" if opd_code else base
+
+
+def _list_files(folder, base_url: str | None = None) -> list[FileEntry]:
+    """The files of a landing folder (a UPath), sorted by name; `base_url` is the folder's public URL (default: what
+    the UPath shows, which loses the host of an sftp URL)."""
+    base_url = (base_url or public_url(str(folder))).rstrip("/")
     try:
-        infos = fs.ls(folder.path, detail=True)
+        infos = folder.fs.ls(folder.path, detail=True)
     except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise LandingUnreadable(base_url, exc) from exc
     out = []
-    base_url = str(folder).rstrip("/")
     for info in infos:
         if info.get("type") == "directory":
             continue
         name = str(info["name"]).rstrip("/").rsplit("/", 1)[-1]
-        if not name or name.startswith((".", "~$")):
+        if not name or ignored_name(name):
             continue
         out.append(FileEntry(name=name, url=f"{base_url}/{name}", path=str(info["name"]),
                              size=int(info.get("size") or 0), modified=_mtime(info)))
     return sorted(out, key=lambda e: e.name)
+
+
+def read_entry(settings, entry: FileEntry, storage_options: dict | None = None) -> bytes:
+    """The bytes of a listed file, read through the landing store's filesystem (credentials from the settings and
+    storage options, never from the recorded URL)."""
+    import fsspec
+
+    try:
+        fs, _root = fsspec.core.url_to_fs(settings.landing_url, **storage_options_for(settings, storage_options))
+        return fs.cat_file(entry.path)
+    except OSError as exc:
+        raise LandingUnreadable(entry.url, exc, file=True) from exc
 
 
 def files_for_type(entries: list[FileEntry], opd_types: tuple[str, ...], type_code: str) -> list[FileEntry]:
@@ -97,7 +155,8 @@ def files_for_type(entries: list[FileEntry], opd_types: tuple[str, ...], type_co
 def submission_files(settings, period, opd, type_code: str, storage_options: dict | None = None) -> list[FileEntry]:
     """The files of one (period, OPD, type) in the landing zone, sorted by name."""
     folder = landing_folder(settings, period, opd.code, storage_options)
-    return files_for_type(_list_files(folder), tuple(opd.submissions), type_code)
+    return files_for_type(_list_files(folder, folder_url(settings, period, opd.code)), tuple(opd.submissions),
+                          type_code)
 
 
 def deadline_for(period: Period, deadline_day: int) -> date:
@@ -127,10 +186,12 @@ def discover(settings, period: str | Period, opd: str | None = None, storage_opt
                    if i.get("type") == "directory"}
     except FileNotFoundError:
         present = set()
+    except OSError as exc:
+        raise LandingUnreadable(folder_url(settings, period), exc) from exc
     now = datetime.now(UTC)
     found: list[dict] = []
     for o in opds:
-        entries = _list_files(month / o.code) if o.code in present else []
+        entries = _list_files(month / o.code, folder_url(settings, period, o.code)) if o.code in present else []
         for type_code in o.submissions:
             files = files_for_type(entries, tuple(o.submissions), type_code)
             spreadsheets = [f for f in files if f.supported]

@@ -15,32 +15,40 @@ PostgreSQL gets the rows through COPY (a million rows in seconds); SQLite and Ma
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import logging
 import re
 import time
 import unicodedata
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from tkpk.ingest.errors import BatchRejected, FileRejected
-from tkpk.ingest.landing import FileEntry, storage_options_for, submission_files
+from tkpk.ingest.landing import FileEntry, public_url, read_entry, storage_options_for, submission_files
 from tkpk.ingest.safety import check_size
 from tkpk.ingest.validate import ValidationResult, validate_bytes
 from tkpk.normalize.nik import mask_text
 from tkpk.period import Period
 from tkpk.quality.findings import CRITICAL, ERROR, WARNING, Finding
 from tkpk.quality.messages import describe
+from tkpk.retention import retention_until
+from tkpk.warehouse.bulk import (  # noqa: F401 - re-exported: the bulk writes moved to tkpk.warehouse.bulk
+    COPY_CHUNK,
+    _arrow,
+    _json_literal,
+    bulk_insert,
+    json_objects,
+    pa_null,
+)
 
 log = logging.getLogger(__name__)
 
-COPY_CHUNK = 100_000
+LOCK_WAIT_SECONDS = 600  # MariaDB: how long a load waits for another load of the same key
+
 # Normalised values of these kinds are digits, codes or ISO dates: nothing to escape in JSON.
 PLAIN_KINDS = frozenset({"nik", "kk", "date", "enum", "int", "amount", "kelurahan", "sex", "yn", "rtrw"})
-INSERT_CHUNK = 5_000
 # Typed columns of staged_row and the canonical columns that feed them (first present wins).
 TYPED = {
     "nik": ("nik", "nik_pengurus"),
@@ -65,18 +73,64 @@ def safe_name(name: str, max_length: int = 120) -> str:
     return base
 
 
+# Object stores write an object whole or not at all: no temporary name needed there.
+_ATOMIC_PUT_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl", "memory"})
+
+
 def archive_file(settings, period: Period, opd_code: str, type_code: str, name: str, sha256: str, data: bytes,
                  storage_options: dict | None = None) -> str:
-    """Store the raw bytes at `{archive}/{period}/{opd}/{type}/{sha256[:16]}_{safe name}`; idempotent."""
+    """Store the raw bytes at `{archive}/{period}/{opd}/{type}/{sha256[:16]}_{safe name}`; idempotent.
+
+    The bytes go to a temporary name in the same folder and are renamed into place, so a load killed mid-write
+    never leaves a partial file under the real name. A file already at the path is kept only when its sha256 is
+    the file's (a retried task writes nothing); anything else there (a partial file from an older version, a
+    damaged copy) is replaced."""
+    import uuid
+
     import fsspec
 
     rel = f"{period}/{safe_name(opd_code)}/{safe_name(type_code)}/{sha256[:16]}_{safe_name(name)}"
     url = f"{settings.archive_url.rstrip('/')}/{rel}"
     fs, path = fsspec.core.url_to_fs(url, **(storage_options or {}))
-    if not fs.exists(path):
-        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    if fs.exists(path):
+        if _stored_sha256(fs, path, len(data)) == sha256:
+            return public_url(url)
+        log.warning("Arsip %s tidak sama dengan berkas yang dimuat (sisa penulisan yang terputus?); ditulis ulang.",
+                    rel)
+    folder = path.rsplit("/", 1)[0]
+    fs.makedirs(folder, exist_ok=True)
+    protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
+    if protocols & _ATOMIC_PUT_PROTOCOLS:
         fs.pipe_file(path, data)
-    return url
+        return public_url(url)
+    tmp = f"{folder}/.{path.rsplit('/', 1)[-1][:80]}.{uuid.uuid4().hex[:12]}.part"
+    try:
+        fs.pipe_file(tmp, data)
+        if fs.exists(path):  # the damaged copy found above (a rename over it is not atomic on every store)
+            fs.rm_file(path)
+        fs.mv(tmp, path)
+    except BaseException:
+        try:
+            if fs.exists(tmp):
+                fs.rm_file(tmp)
+        except Exception:  # noqa: BLE001 - cleaning up is best effort; the original error matters
+            pass
+        raise
+    return public_url(url)
+
+
+def _stored_sha256(fs, path: str, expected_size: int) -> str | None:
+    """sha256 of a stored file (streamed); None when its size already shows it is not the expected file."""
+    try:
+        if int(fs.size(path)) != expected_size:
+            return None
+    except (OSError, TypeError, ValueError):
+        pass
+    digest = hashlib.sha256()
+    with fs.open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _archive_options(settings, landing_options: dict) -> dict:
@@ -90,7 +144,6 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
                     storage_options: dict | None = None) -> dict:
     """Read, check, archive and stage one (period, OPD, type) batch. Returns counts (no personal data); raises
     `BatchRejected` after recording a rejected batch."""
-    import fsspec
     from sqlalchemy import select
 
     from tkpk.config import load_config
@@ -118,8 +171,7 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
         except FileRejected as exc:
             loaded.append((entry, None, exc))
             continue
-        fs, path = fsspec.core.url_to_fs(entry.url, **options)
-        loaded.append((entry, fs.cat_file(path), None))
+        loaded.append((entry, read_entry(settings, entry, options), None))
     hashes = {e.name: hashlib.sha256(d).hexdigest() for e, d, _ in loaded if d is not None}
     batch_sha = hashlib.sha256("\n".join(sorted(hashes.values())).encode()).hexdigest()
     received_at = max((e.modified for e in entries if e.modified), default=None)
@@ -130,18 +182,7 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
     with session_scope(url) as s:
         current = s.scalars(select(SubmissionBatch).filter_by(is_current=True, **key)).first()
         if current is not None and current.sha256 == batch_sha and hashes:
-            dup = SubmissionBatch(**key, status="duplicate", is_current=False, files=current.files, sha256=batch_sha,
-                                  received_at=received_at, loaded_at=datetime.now(UTC), run_id=run_id,
-                                  rows_total=current.rows_total, rows_accepted=current.rows_accepted,
-                                  rows_quarantined=current.rows_quarantined, rows_warning=current.rows_warning)
-            s.add(dup)
-            s.flush()
-            audit(s, actor=run_id or "tkpk", action="load_duplicate", period=str(period), opd_code=opd_code,
-                  submission_type=submission_type, batch_id=dup.batch_id, same_as=current.batch_id)
-            log.info("%s/%s %s: berkas sama persis dengan batch %s; tidak diproses ulang.", opd_code,
-                     submission_type, period, current.batch_id)
-            return _counts(key, dup.batch_id, "duplicate", len(hashes), current.rows_total, current.rows_accepted,
-                           current.rows_quarantined, current.rows_warning, {})
+            return _record_duplicate(s, key, current, received_at, run_id, len(hashes))
         # The same files as the latest attempt, which was rejected: the outcome cannot change, so record the
         # attempt and say so again without re-checking (a re-run of the month stays identical, and the OPD's
         # feedback does not count a new attempt).
@@ -149,9 +190,11 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
                            .filter_by(**key).order_by(SubmissionBatch.batch_id.desc()).limit(1)).first()
         if (latest is not None and latest.status == "rejected" and latest.sha256 == batch_sha and hashes
                 and latest.check_version == check_version):
+            now = datetime.now(UTC)
             dup = SubmissionBatch(**key, status="duplicate", is_current=False, files=latest.files, sha256=batch_sha,
-                                  received_at=received_at, loaded_at=datetime.now(UTC), run_id=run_id,
-                                  rows_total=latest.rows_total, rejection_reason=latest.rejection_reason)
+                                  received_at=received_at, loaded_at=now, retention_until=retention_until(now),
+                                  run_id=run_id, rows_total=latest.rows_total,
+                                  rejection_reason=latest.rejection_reason)
             s.add(dup)
             s.flush()
             audit(s, actor=run_id or "tkpk", action="load_duplicate", period=str(period), opd_code=opd_code,
@@ -217,23 +260,32 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
     status = "accepted" if accepted else "rejected"
 
     archived = time.perf_counter()
-    with session_scope(url) as s:
+    # One writer per (period, OPD, type) at a time: two loads of the same key (a re-trigger while the scheduled run
+    # still loads, two workers after a retry) would otherwise both see the same current batch and both become
+    # current. The lock is taken before the current batch is read.
+    with _key_lock(url, key), session_scope(url) as s:
+        _lock_key(s, key)
         current = s.scalars(select(SubmissionBatch).filter_by(is_current=True, **key).with_for_update()).first()
+        if accepted and current is not None and current.sha256 == batch_sha and hashes:
+            # Another load of the very same files became current while this one was checking them.
+            return _record_duplicate(s, key, current, received_at, run_id, len(hashes))
+        loaded_at = datetime.now(UTC)
+        keep_until = retention_until(loaded_at)
         batch = SubmissionBatch(
             **key, status=status, is_current=False, files=file_meta, sha256=batch_sha, received_at=received_at,
-            loaded_at=datetime.now(UTC), check_version=check_version, rows_total=rows_total, rows_accepted=rows_valid,
-            rows_quarantined=rows_quarantined, rows_warning=rows_warning, run_id=run_id,
+            loaded_at=loaded_at, retention_until=keep_until, check_version=check_version, rows_total=rows_total,
+            rows_accepted=rows_valid, rows_quarantined=rows_quarantined, rows_warning=rows_warning, run_id=run_id,
             rejection_reason=None if accepted else _summary(opd.name, stype.name, period, findings, results)[:4000],
         )
         s.add(batch)
         s.flush()
-        _write_findings(s, batch.batch_id, key, findings)
+        _write_findings(s, batch.batch_id, key, findings, keep_until)
         if accepted:
             if current is not None:
                 _retire(s, current)
             for r in results:
                 _write_staged(s, batch.batch_id, key, r, stype)
-                _write_quarantined(s, batch.batch_id, key, r)
+                _write_quarantined(s, batch.batch_id, key, r, keep_until)
             batch.is_current = True
         audit(s, actor=run_id or "tkpk", action="load_submission", period=str(period), opd_code=opd_code,
               submission_type=submission_type, batch_id=batch.batch_id, status=status, rows_total=rows_total,
@@ -255,6 +307,71 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
     log.info("%s/%s %s: %d baris diterima, %d dikarantina, %d dengan peringatan.", opd_code, submission_type,
              period, rows_valid, rows_quarantined, rows_warning)
     return counts
+
+
+def _record_duplicate(s, key: dict, current, received_at, run_id: str | None, files: int) -> dict:
+    """Record a load of exactly the current batch's files as `duplicate` (nothing reprocessed) and return counts."""
+    from tkpk.warehouse import audit
+    from tkpk.warehouse.models import SubmissionBatch
+
+    now = datetime.now(UTC)
+    dup = SubmissionBatch(**key, status="duplicate", is_current=False, files=current.files, sha256=current.sha256,
+                          received_at=received_at, loaded_at=now, retention_until=retention_until(now), run_id=run_id,
+                          rows_total=current.rows_total, rows_accepted=current.rows_accepted,
+                          rows_quarantined=current.rows_quarantined, rows_warning=current.rows_warning)
+    s.add(dup)
+    s.flush()
+    audit(s, actor=run_id or "tkpk", action="load_duplicate", **key, batch_id=dup.batch_id,
+          same_as=current.batch_id)
+    log.info("%s/%s %s: berkas sama persis dengan batch %s; tidak diproses ulang.", key["opd_code"],
+             key["submission_type"], key["period"], current.batch_id)
+    return _counts(key, dup.batch_id, "duplicate", files, current.rows_total, current.rows_accepted,
+                   current.rows_quarantined, current.rows_warning, {})
+
+
+def _lock_name(key: dict) -> str:
+    digest = hashlib.sha256(f"{key['period']}|{key['opd_code']}|{key['submission_type']}".encode()).hexdigest()
+    return f"tkpk-load:{digest[:40]}"
+
+
+@contextmanager
+def _key_lock(url: str, key: dict):
+    """MariaDB/MySQL: a named lock (GET_LOCK) on a connection of its own, held until the load's transaction has
+    committed. Elsewhere nothing: `_lock_key` locks inside the transaction."""
+    from sqlalchemy import text
+
+    from tkpk.warehouse import get_engine
+
+    engine = get_engine(url)
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        yield
+        return
+    name = _lock_name(key)
+    with engine.connect() as conn:
+        got = conn.execute(text("SELECT GET_LOCK(:name, :seconds)"), {"name": name, "seconds": LOCK_WAIT_SECONDS})
+        if got.scalar() != 1:
+            raise TimeoutError(f"Muatan lain untuk {key['opd_code']}/{key['submission_type']} periode "
+                               f"{key['period']} masih berjalan setelah {LOCK_WAIT_SECONDS} detik; dicoba ulang.")
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+
+
+def _lock_key(session, key: dict) -> None:
+    """Serialise loads of one (period, OPD, type) inside the write transaction. PostgreSQL: a transaction-scoped
+    advisory lock on the key. SQLite: take the database's writer lock now (a write that changes nothing), so the
+    current batch is read after any other load's commit. MariaDB: see `_key_lock`."""
+    from sqlalchemy import text, update
+
+    from tkpk.warehouse.models import SubmissionBatch
+
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": _lock_name(key)})
+    elif dialect == "sqlite":
+        session.execute(update(SubmissionBatch).where(SubmissionBatch.batch_id.is_(None))
+                        .values(is_current=SubmissionBatch.is_current).execution_options(synchronize_session=False))
 
 
 def _check_version(settings, config, submission_type: str) -> str:
@@ -299,136 +416,12 @@ def _retire(session, current) -> None:
 
 
 # --- bulk writes -----------------------------------------------------------------------------------------------------------
-# Rows are assembled as Arrow arrays (JSON text built column-wise in C++, no Python object per cell) and written with
-# COPY on PostgreSQL; SQLite and MariaDB get executemany with the same values as Python objects.
+# Rows are assembled as Arrow arrays (JSON text built column-wise in C++, no Python object per cell) and written by
+# the warehouse's one bulk insert (`tkpk.warehouse.bulk`: COPY on PostgreSQL, Core executemany elsewhere).
 
 
-def _arrow(values, n: int):
-    """A pyarrow array from a Series, ndarray, list or scalar (broadcast)."""
-    import pyarrow as pa
-
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return values
-    if isinstance(values, pd.Series):
-        if pd.api.types.is_datetime64_any_dtype(values):
-            return pa.array(values).cast(pa.date32())
-        if isinstance(values.dtype, pd.StringDtype):
-            return pa.array(values.array)
-        return pa.array(values, from_pandas=True)
-    if isinstance(values, (list, tuple)) or hasattr(values, "__array__"):
-        return pa.array(values, from_pandas=True)
-    return pa.array([values] * n)
-
-
-def _json_literal(values: pd.Series, plain: bool = False):
-    """Each value as a JSON literal (text): strings quoted and escaped, numbers as digits, dates as ISO, null.
-    `plain`: the values cannot hold a quote, backslash or control character (digits, codes, ISO dates), so the
-    escaping passes are skipped."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = _arrow(values, len(values))
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_boolean(arr.type):
-        lit = pc.cast(arr, pa.string())
-        if pa.types.is_boolean(arr.type):
-            lit = pc.if_else(arr, "true", "false")
-    else:
-        if pa.types.is_null(arr.type):
-            arr = arr.cast(pa.string())
-        text = pc.cast(arr, pa.string())
-        if not plain:
-            text = pc.replace_substring(text, "\\", "\\\\")
-            text = pc.replace_substring(text, '"', '\\"')
-            text = pc.replace_substring_regex(text, "[\x00-\x1f]", " ")
-        lit = pc.binary_join_element_wise('"', text, '"', "")
-    return pc.fill_null(lit, "null")
-
-
-def json_objects(frame: pd.DataFrame, columns: list[str], plain: frozenset[str] = frozenset()):
-    """One JSON object per row over `columns` (Arrow string array); `plain` columns need no escaping."""
-    import pyarrow.compute as pc
-
-    parts: list = ["{"]
-    for i, c in enumerate(columns):
-        parts.append(("," if i else "") + json.dumps(c) + ":")
-        parts.append(_json_literal(frame[c], plain=c in plain))
-    parts.append("}")
-    return pc.binary_join_element_wise(*parts, "")
-
-
-def bulk_insert(session, table, columns: dict, n: int, *, json_columns: tuple[str, ...] = (),
-                date_columns: tuple[str, ...] = (), sort_by: str | None = None) -> int:
-    """Insert `n` rows into `table` inside the session's transaction. `columns` maps column name -> Series / array /
-    scalar. PostgreSQL: COPY from Arrow-written CSV (sorted by `sort_by` so index pages fill in order);
-    elsewhere: executemany with JSON parsed back to dicts and ISO dates to `date`."""
-    import pyarrow as pa
-
-    if n == 0:
-        return 0
-    data = pa.table({name: _arrow(values, n) for name, values in columns.items()})
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        order = None
-        if sort_by:
-            import pyarrow.compute as pc
-
-            order = pc.sort_indices(data[sort_by])  # taken chunk by chunk: no sorted copy of the whole table
-        _copy(conn, table.name, data, order)
-        return n
-    from sqlalchemy import insert
-
-    records = data.to_pylist()
-    for rec in records:
-        for k in json_columns:
-            if isinstance(rec.get(k), str):
-                rec[k] = json.loads(rec[k])
-        for k in date_columns:
-            if isinstance(rec.get(k), str):
-                rec[k] = date.fromisoformat(rec[k])
-    for i in range(0, len(records), INSERT_CHUNK):
-        conn.execute(insert(table), records[i:i + INSERT_CHUNK])
-    return n
-
-
-def _copy(conn, table_name: str, data, order=None) -> None:
-    """COPY the table in chunks of CSV; the next chunk is written by a helper thread (pyarrow releases the GIL)
-    while the server ingests the current one, so client and server work overlap."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import pyarrow.csv as pcsv
-
-    dbapi = conn.connection.dbapi_connection
-    cols = ", ".join(f'"{c}"' for c in data.column_names)
-    sql = f"COPY {table_name} ({cols}) FROM STDIN WITH (FORMAT csv)"
-    driver = conn.dialect.driver
-    options = pcsv.WriteOptions(include_header=False)
-
-    def render(start: int) -> bytes:
-        chunk = data.slice(start, COPY_CHUNK) if order is None else data.take(order.slice(start, COPY_CHUNK))
-        buf = io.BytesIO()
-        pcsv.write_csv(chunk, buf, write_options=options)
-        return buf.getvalue()
-
-    starts = list(range(0, data.num_rows, COPY_CHUNK))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tkpk-copy") as pool:
-        pending = pool.submit(render, starts[0]) if starts else None
-        for i in range(len(starts)):
-            payload = pending.result()
-            pending = pool.submit(render, starts[i + 1]) if i + 1 < len(starts) else None
-            cur = dbapi.cursor()
-            try:
-                if driver == "psycopg":
-                    with cur.copy(sql) as copy:
-                        copy.write(payload)
-                else:
-                    cur.copy_expert(sql, io.BytesIO(payload))
-            finally:
-                cur.close()
-
-
-def _write_findings(session, batch_id: int, key: dict, findings: list[Finding]) -> None:
+def _write_findings(session, batch_id: int, key: dict, findings: list[Finding], keep_until: date | None = None
+                    ) -> None:
     from tkpk.warehouse.models import Finding as FindingRow
 
     if not findings:
@@ -446,6 +439,7 @@ def _write_findings(session, batch_id: int, key: dict, findings: list[Finding]) 
         "severity": [f.severity for f in findings],
         "message": [f.message for f in findings],
         "value": [f.value for f in findings],
+        **({"retention_until": keep_until} if keep_until else {}),
     }, len(findings))
 
 
@@ -477,17 +471,11 @@ def _write_staged(session, batch_id: int, key: dict, result: ValidationResult, s
     cols["has_warning"] = records["has_warning"].astype(bool).to_numpy()
     cols["data"] = json_objects(records, columns, plain=frozenset(c.name for c in stype.columns
                                                                  if c.kind in PLAIN_KINDS))
-    bulk_insert(session, StagedRow.__table__, cols, n, json_columns=("data",), date_columns=("tanggal_lahir",),
-                sort_by="nik")
+    bulk_insert(session, StagedRow.__table__, cols, n, sort_by="nik")
 
 
-def pa_null(n: int, column: str):
-    import pyarrow as pa
-
-    return pa.nulls(n, type=pa.date32() if column == "tanggal_lahir" else pa.string())
-
-
-def _write_quarantined(session, batch_id: int, key: dict, result: ValidationResult) -> None:
+def _write_quarantined(session, batch_id: int, key: dict, result: ValidationResult, keep_until: date | None = None
+                       ) -> None:
     from tkpk.warehouse.models import QuarantinedRow
 
     q = result.quarantined
@@ -504,4 +492,5 @@ def _write_quarantined(session, batch_id: int, key: dict, result: ValidationResu
         "sheet": q["_sheet"].astype(object).where(q["_sheet"].notna(), None).tolist(),
         "row_number": q["_row"].astype("int64").to_numpy(),
         "data": json_objects(shown, cells),
-    }, len(q), json_columns=("data",))
+        **({"retention_until": keep_until} if keep_until else {}),
+    }, len(q))

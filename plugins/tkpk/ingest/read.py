@@ -12,21 +12,31 @@ normalising is `tkpk.ingest.normalise`'s job. Text that starts with `= + - @` is
 When several visible sheets carry every required column, all of them are read (one sheet per kecamatan is common);
 sheets named like instructions or examples are skipped when another sheet qualifies. When none qualifies, the best
 sheet is returned with its missing columns, which become critical findings.
+
+Limits (`FileLimits.max_rows` / `max_cells`): the XLSX/ODS sheet areas are checked in `safety.inspect` before
+calamine runs; here every sheet calamine built is checked again before its cells become Python objects (the only
+check for XLS, whose format caps a sheet at 65,536 x 256), and a CSV's shape (records x widest record, what the
+parsers allocate) once its delimiter is known. A parser's own (English) error text never reaches a message: it is
+logged, and the finding says in Indonesian what kind of damage it is.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from tkpk.config.submissions import SubmissionType, header_key
+from tkpk.config.submissions import FileLimits, SubmissionType, header_key
 from tkpk.ingest.errors import FileRejected
+from tkpk.ingest.safety import SheetExtent, check_extent_limits
 from tkpk.quality.messages import describe
+
+log = logging.getLogger(__name__)
 
 HEADER_SCAN_ROWS = 40
 # RE2-friendly (see tkpk.ingest.normalise): no \\s or \\b, so pyarrow runs it.
@@ -237,10 +247,12 @@ def _table_from_rows(rows: list[list], sheet: str | None, stype: SubmissionType,
 # --- workbooks -----------------------------------------------------------------------------------------------------------
 
 
-def read_workbook(data: bytes, stype: SubmissionType, aliases: dict[str, str]) -> list[SheetTable]:
+def read_workbook(data: bytes, stype: SubmissionType, aliases: dict[str, str],
+                  limits: FileLimits | None = None) -> list[SheetTable]:
     """XLSX / XLS / ODS through calamine. Returns the data sheets (or the single best sheet, with missing columns)."""
     import python_calamine as pc
 
+    limits = limits or FileLimits()
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except pc.PasswordError as exc:
@@ -256,10 +268,13 @@ def read_workbook(data: bytes, stype: SubmissionType, aliases: dict[str, str]) -
         for name in candidates:
             try:
                 sheet = wb.get_sheet_by_name(name)
+                _check_sheet(sheet, name, limits)
                 head = sheet.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS)
+            except FileRejected:
+                raise
             except Exception as exc:  # noqa: BLE001
                 raise FileRejected("berkas_tidak_terbaca",
-                                   describe("berkas_tidak_terbaca", detail=f"sheet '{name}': {_short(exc)}")) from exc
+                                   describe("berkas_tidak_terbaca", detail=f"lembar '{name}': {_short(exc)}")) from exc
             h, mapping, _ = find_header(head, aliases, required)
             scored.append((name, sheet, len(mapping) if h is not None else 0, mapping))
         if not scored:
@@ -279,16 +294,44 @@ def read_workbook(data: bytes, stype: SubmissionType, aliases: dict[str, str]) -
                 rows = sheet.to_python(skip_empty_area=False)
             except Exception as exc:  # noqa: BLE001
                 raise FileRejected("berkas_tidak_terbaca",
-                                   describe("berkas_tidak_terbaca", detail=f"sheet '{name}': {_short(exc)}")) from exc
+                                   describe("berkas_tidak_terbaca", detail=f"lembar '{name}': {_short(exc)}")) from exc
             tables.append(_table_from_rows(rows, name, stype, aliases))
         return tables
 
 
+def _check_sheet(sheet, name: str, limits: FileLimits) -> None:
+    """The area calamine built for a sheet, against the limits, before its cells become Python objects."""
+    start, end = sheet.start, sheet.end
+    if start is None or end is None:
+        return
+    check_extent_limits(SheetExtent(name, start[0] + 1, end[0] + 1, start[1] + 1, end[1] + 1), limits)
+
+
+# What a parser's error text means, in Indonesian (first match wins); the text itself only goes to the log.
+_PARSER_ERRORS = (
+    (re.compile(r"(?i)detect file format|unrecogni[sz]ed|unsupported|not a valid|invalid (file )?signature"),
+     "format di dalam berkas tidak dikenali"),
+    (re.compile(r"(?i)password|encrypt"), "berkas terkunci kata sandi"),
+    (re.compile(r"(?i)\bxml\b|entity|dtd|doctype|markup|tag"), "isi XML di dalam berkas rusak atau tidak diizinkan"),
+    (re.compile(r"(?i)\bzip\b|archive|deflate|crc"), "arsip ZIP di dalam berkas rusak"),
+    (re.compile(r"(?i)\bcfb\b|\bole\b|biff|sector|\bfat\b|stream"), "struktur berkas Excel lama (.xls) rusak"),
+    (re.compile(r"(?i)eof|end of (file|stream)|unexpected end|truncat|too short|out of range|index"),
+     "berkas terpotong atau tidak lengkap"),
+    (re.compile(r"(?i)utf|encoding|decode|codepage"), "pengodean teks di dalam berkas rusak"),
+)
+
+
 def _short(exc: Exception) -> str:
+    """An Indonesian description of a parser failure (never the parser's English text, which is logged)."""
     from tkpk.normalize.nik import mask_text
 
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return mask_text(text[:160])
+    log.info("Parser menolak berkas: %s: %s", type(exc).__name__, mask_text(text[:300]))
+    probe = f"{type(exc).__name__} {text}"
+    for pattern, meaning in _PARSER_ERRORS:
+        if pattern.search(probe):
+            return meaning
+    return "struktur berkas rusak"
 
 
 # --- CSV -----------------------------------------------------------------------------------------------------------------
@@ -316,8 +359,20 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return data.decode(encoding, errors="replace"), encoding
 
 
-def read_csv(data: bytes, stype: SubmissionType, aliases: dict[str, str]) -> list[SheetTable]:
+def read_csv(data: bytes, stype: SubmissionType, aliases: dict[str, str],
+             limits: FileLimits | None = None) -> list[SheetTable]:
     text, encoding = decode_text(data)
+    # One cell can be as long as the file (the file itself is capped by max_file_mb): the csv module's default
+    # 128 KB field limit would raise on a long cell. The limit is process-wide and only ever raised.
+    csv.field_size_limit(max(csv.field_size_limit(), min(len(text) + 1, 2**31 - 1)))
+    try:
+        return _read_csv(data, text, encoding, stype, aliases, limits or FileLimits())
+    except csv.Error as exc:
+        raise FileRejected("berkas_tidak_terbaca", describe("berkas_tidak_terbaca", detail=_short(exc))) from exc
+
+
+def _read_csv(data: bytes, text: str, encoding: str, stype: SubmissionType, aliases: dict[str, str],
+              limits: FileLimits) -> list[SheetTable]:
     sample_lines = text[:262144].splitlines()[:HEADER_SCAN_ROWS + 5]
     required = [c.name for c in stype.columns if c.required]
     best = None
@@ -339,7 +394,9 @@ def read_csv(data: bytes, stype: SubmissionType, aliases: dict[str, str]) -> lis
         skipped_numbering = 1
     width = max([len(r) for r in rows] + [max(mapping.values()) + 1])
     utf8 = data if encoding == "utf-8" else (data[3:] if encoding == "utf-8-sig" else None)
-    got = _csv_columns_arrow(utf8 if utf8 is not None else text.encode("utf-8"), delim, data_start)
+    payload = utf8 if utf8 is not None else text.encode("utf-8")
+    _check_csv_shape(payload, text, delim, limits)
+    got = _csv_columns_arrow(payload, delim, data_start)
     if got is None:
         columns = _csv_columns(text, delim, data_start, width)
         n = len(next(iter(columns.values()))) if columns else 0
@@ -350,6 +407,30 @@ def read_csv(data: bytes, stype: SubmissionType, aliases: dict[str, str]) -> lis
     skipped["nomor_kolom"] = skipped_numbering
     missing = [c for c in required if c not in mapping]
     return [SheetTable(None, h + 1, header_cells, missing, frame, skipped, len(mapping))]
+
+
+def _check_csv_shape(payload: bytes, text: str, delim: str, limits: FileLimits) -> None:
+    """Records and records x widest record against `max_rows` / `max_cells`, before any parser allocates them.
+    A cheap upper bound first (lines, and delimiters per line: quoted ones count too); only a file over it is
+    parsed once more, counting without keeping anything, for the exact shape."""
+    max_rows = getattr(limits, "max_rows", None) or FileLimits().max_rows
+    max_cells = getattr(limits, "max_cells", None) or FileLimits().max_cells
+    buf = np.frombuffer(payload, dtype=np.uint8)
+    if not len(buf):
+        return
+    newlines = np.flatnonzero(buf == 10)
+    lines = len(newlines) + int(buf[-1] != 10)
+    starts = np.concatenate(([0], newlines + 1))[:lines]
+    per_line = np.add.reduceat((buf == ord(delim)).astype(np.uint32), starts) if lines else np.zeros(1)
+    widest = int(per_line.max()) + 1
+    if lines <= max_rows and lines * widest <= max_cells:
+        return
+    records = width = 0
+    for row in csv.reader(io.StringIO(text), delimiter=delim):
+        if row:
+            records += 1
+            width = max(width, len(row))
+    check_extent_limits(SheetExtent(None, 1, max(records, 1), 1, max(width, 1)), limits)
 
 
 def _csv_columns_arrow(data: bytes, delim: str, skip_lines: int) -> tuple[dict[int, pd.Series], np.ndarray] | None:
@@ -414,7 +495,8 @@ def _csv_columns(text: str, delim: str, skip_lines: int, width: int) -> dict[int
         return {j: pd.Series(col, dtype="str") for j, col in enumerate(zip(*body, strict=True))} if body else {}
 
 
-def read_tables(data: bytes, fmt: str, stype: SubmissionType, aliases: dict[str, str]) -> list[SheetTable]:
+def read_tables(data: bytes, fmt: str, stype: SubmissionType, aliases: dict[str, str],
+                limits: FileLimits | None = None) -> list[SheetTable]:
     if fmt == "csv":
-        return read_csv(data, stype, aliases)
-    return read_workbook(data, stype, aliases)
+        return read_csv(data, stype, aliases, limits)
+    return read_workbook(data, stype, aliases, limits)

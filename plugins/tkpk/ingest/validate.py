@@ -116,9 +116,10 @@ def validate_bytes(data: bytes, name: str, stype: SubmissionType, period: Period
                               sha256=hashlib.sha256(data).hexdigest())
     aliases = config.types.aliases_for(stype.code)
     try:
-        fmt = inspect(data, name, _limits(config))
+        limits = _limits(config)
+        fmt = inspect(data, name, limits)
         result.format = fmt
-        tables = read_tables(data, fmt, stype, aliases)
+        tables = read_tables(data, fmt, stype, aliases, limits)
     except FileRejected as exc:
         result.status = "rejected"
         result.issues.append(Finding(exc.check, CRITICAL, exc.message, file=name))

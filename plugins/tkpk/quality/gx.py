@@ -12,7 +12,9 @@ Severity mapping (GX -> DESIGN.md section 5): `critical` on a table-level expect
 reported. Each expectation's `meta.column` names the canonical column a finding is reported on, `meta.check` the check
 code (for problem-code helper columns the code is the helper's value itself).
 
-GX is imported lazily (about 4-6 s) and the context and parsed suites are cached per process.
+GX is imported lazily (about 4-6 s) and the context and parsed suites are cached per process. The context, its
+dataframe asset and batch definition are shared, so one validation runs at a time per process (`_RUN_LOCK`):
+threads that validate files at once take turns instead of checking each other's frames.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_LOCK = threading.Lock()
+_LOCK = threading.Lock()  # the caches below
+_RUN_LOCK = threading.Lock()  # one run of the shared context at a time (its batch definition and results store)
 _STATE: dict = {}
 _SUITES: dict[tuple[str, float], tuple[object, dict]] = {}
 
@@ -157,15 +160,17 @@ def _validation_definition(expectations_dir: Path, type_code: str):
 def run_suite(frame, expectations_dir: Path, type_code: str, parameters: dict | None = None) -> list[Failure]:
     """Validate `frame` (RangeIndex) against the type's suite; return the failed expectations with failing rows."""
     definition = _validation_definition(expectations_dir, type_code)
-    result = definition.run(
-        batch_parameters={"dataframe": frame},
-        result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
-        expectation_parameters=parameters or {},
-    )
-    # The ephemeral context keeps every result in memory; a worker validating many files must not accumulate them.
-    store = _STATE["context"].validation_results_store
-    for stored in store.list_keys():
-        store.remove_key(stored)
+    with _RUN_LOCK:
+        result = definition.run(
+            batch_parameters={"dataframe": frame},
+            result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
+            expectation_parameters=parameters or {},
+        )
+        # The ephemeral context keeps every result in memory; a worker validating many files must not accumulate
+        # them.
+        store = _STATE["context"].validation_results_store
+        for stored in store.list_keys():
+            store.remove_key(stored)
     failures: list[Failure] = []
     for r in result.results:
         cfg = r.expectation_config

@@ -60,6 +60,9 @@ def describe(check: str, column: str | None = None, **ctx) -> str:
     if check == "dekompresi_berlebih":
         return ("Isi berkas jauh lebih besar daripada ukuran berkasnya (" + str(ctx.get("detail", "rasio kompresi tidak "
                 "wajar")) + "); demi keamanan berkas tidak dibuka. Simpan ulang dari Excel sebagai .xlsx biasa.")
+    if check == "berkas_terkunci" and ctx.get("ext") == "ods":
+        return ("Berkas dilindungi kata sandi, sehingga tidak dapat dibaca. Buka di LibreOffice, pilih File > Simpan "
+                "Sebagai, hilangkan centang 'Simpan dengan kata sandi', simpan, lalu kirim ulang.")
     if check == "berkas_terkunci":
         return ("Berkas dilindungi kata sandi, sehingga tidak dapat dibaca. Buka di Excel, hapus kata sandinya (File > Info "
                 "> Protect Workbook > Encrypt with Password, kosongkan), simpan, lalu kirim ulang.")
@@ -89,6 +92,13 @@ def describe(check: str, column: str | None = None, **ctx) -> str:
         return f"Berkas ini sama persis dengan berkas '{ctx.get('same_as')}' yang juga dikirim; hanya satu yang dibaca."
     if check == "berkas_lain_diabaikan":
         return "Berkas ini bukan lembar kerja (.xlsx/.xls/.ods/.csv) dan tidak dibaca."
+    if check == "lembar_terlalu_besar":
+        detail = ctx.get("detail") or "lembar kerja terlalu besar"
+        if ctx.get("far"):
+            return (f"{detail}; berkas tidak dibuka. Biasanya ada isi (walau hanya spasi) di sel yang jauh di luar "
+                    "tabel: hapus baris di bawah dan kolom di kanan tabel (blok, klik kanan > Hapus), simpan, lalu "
+                    "kirim ulang.")
+        return f"{detail}; berkas tidak dibuka. Pecah data menjadi beberapa berkas lalu kirim ulang."
 
     # --- row errors ---
     if check == "wajib_diisi":
