@@ -333,3 +333,72 @@ def test_send_log_on_postgres(pg_url, tmp_path, config):
         second = _send(settings, sink.port, run_id="pg")
     assert first["sent"] == sum(d["recipients"] for d in descriptors) == len(_messages(settings.outbox_dir))
     assert second["skipped"] == first["sent"] and second["sent"] == 0
+
+
+def test_lists_too_large_for_the_server_go_without_the_attachment_and_say_so(built, tmp_path, caplog):
+    """A mail server refuses a message over the SIZE it advertises (552): the report must still go out, without
+    the by-name attachment, saying why and how the list is handed over; nothing else changes."""
+    from tkpk.notify.mailsink import MailSink
+    from tkpk.notify.send import wire_size
+
+    from .conftest import copy_sqlite
+
+    def fresh_copy(name: str):
+        db = tmp_path / f"{name}.db"
+        copy_sqlite(built.db, db)
+        return settings_for(f"sqlite:///{db}", built.reports_dir, tmp_path / name)
+
+    roomy = fresh_copy("roomy")
+    with MailSink(roomy.outbox_dir) as sink:
+        _send(roomy, sink.port)
+    before = {(m["X-TKPK-Report"], str(m["Delivered-To"])): (wire_size(m.as_bytes()), m)
+              for m in _messages(roomy.outbox_dir)}
+    with_lists = {k for k, (_n, m) in before.items()
+                  if any("Daftar_Nama" in (a.get_filename() or "") for a in m.iter_attachments())}
+    limit = max(n for k, (n, _m) in before.items() if k not in with_lists) + 1024
+    too_large = {k for k in with_lists if before[k][0] > limit}
+    assert too_large and too_large != with_lists  # both outcomes occur, or the test proves nothing
+
+    tight = fresh_copy("tight")
+    with caplog.at_level("WARNING", logger="tkpk.notify.send"), \
+            MailSink(tight.outbox_dir, data_size_limit=limit) as sink:
+        result = _send(tight, sink.port)
+    after = {(m["X-TKPK-Report"], str(m["Delivered-To"])): m for m in _messages(tight.outbox_dir)}
+    assert result["sent"] == len(after) == len(before) and result["refused"] == 0
+    assert set(after) == set(before)
+    for key, m in after.items():
+        names = [a.get_filename() for a in m.iter_attachments()]
+        plain = [n for n in names if "Daftar_Nama" not in n]
+        assert plain == [a.get_filename() for a in before[key][1].iter_attachments()
+                         if "Daftar_Nama" not in a.get_filename()]
+        html = m.get_body(("html",)).get_content()
+        text = m.get_body(("plain",)).get_content()
+        if key in too_large:
+            assert len(plain) == len(names)  # the by-name list is left out ...
+            assert "Daftar nama tidak dilampirkan" in html and "DAFTAR NAMA TIDAK DILAMPIRKAN" in text
+            assert "tkpk report lists" in text  # ... and the message says how it is handed over
+            assert wire_size(m.as_bytes()) <= limit
+        else:
+            assert ("Daftar_Nama" in " ".join(names)) == (key in with_lists)
+            assert "tidak dilampirkan" not in html.lower()
+    warned = [r.getMessage() for r in caplog.records if "melebihi batas e-mail" in r.getMessage()]
+    assert len(warned) == len(too_large)
+    assert not any(SIXTEEN.search(w) for w in warned)
+
+
+def test_report_lists_cli_exports_the_by_name_workbook_and_audits_it(fresh, built, tmp_path):
+    from tkpk.cli import main
+    from tkpk.warehouse import session_scope
+    from tkpk.warehouse.models import AuditLog
+
+    out = tmp_path / "daftar.xlsx"
+    code = main(["report", "lists", "--period", PERIOD, "--scope", "kecamatan:15.71.01", "--out", str(out),
+                 "--actor", "steward-uji", "--database-url", fresh.database_url])
+    assert code == 0
+    content = _xlsx_text(out.read_bytes())
+    assert sum(1 for n in built.truth.niks if n in content) > 0  # full NIKs: this is the by-name list
+    with session_scope(fresh.database_url) as s:
+        entries = [(a.actor, a.action, a.details.get("scope")) for a in s.scalars(select(AuditLog))]
+    assert ("steward-uji", "export_lists", "kecamatan:15.71.01") in entries
+    assert main(["report", "lists", "--period", PERIOD, "--scope", "pulau", "--out", str(out),
+                 "--database-url", fresh.database_url]) == 1

@@ -27,6 +27,15 @@ def register(sub) -> None:
     send.add_argument("--smtp-port", type=int, default=None, help="bawaan: TKPK_SMTP_PORT atau 25")
     send.add_argument("--database-url", default=None)
     send.set_defaults(func=run_send)
+    lists = ps.add_parser("lists", help="tulis daftar nama (data pribadi, NIK lengkap) satu wilayah ke berkas XLSX, "
+                                        "untuk diserahkan lewat jalur aman bila terlalu besar untuk e-mail")
+    lists.add_argument("--period", required=True, help="periode laporan, YYYY-MM")
+    lists.add_argument("--scope", default="kota",
+                       help="kota (bawaan), kecamatan:15.71.01 atau kelurahan:15.71.01.1001")
+    lists.add_argument("--out", required=True, help="berkas XLSX tujuan")
+    lists.add_argument("--actor", default=None, help="nama petugas yang mengekspor (dicatat di audit log)")
+    lists.add_argument("--database-url", default=None)
+    lists.set_defaults(func=run_lists)
 
 
 def _settings(args) -> Settings:
@@ -72,4 +81,36 @@ def run_send(args) -> int:
           f"{result['refused']} ditolak server.")
     if result["refused_reports"]:
         print(f"  Ditolak server untuk laporan: {', '.join(result['refused_reports'])} (lihat send_log).")
+    return 0
+
+
+def run_lists(args) -> int:
+    """Export one scope's by-name lists (what a pii recipient's e-mail carries), recorded in the audit log."""
+    import getpass
+    from pathlib import Path
+
+    from tkpk.config import load_config
+    from tkpk.period import Period
+    from tkpk.reports.figures import Scope, load_period_data
+    from tkpk.reports.lists import pii_workbook
+    from tkpk.warehouse import audit, get_engine, session_scope
+
+    settings = _settings(args)
+    scope = Scope.parse(args.scope)
+    if scope.kind not in ("kota", "kecamatan", "kelurahan") or (scope.kind != "kota") != bool(scope.code):
+        raise UsageError(f"--scope tidak dikenal: {args.scope!r}; pakai kota, kecamatan:KODE atau kelurahan:KODE")
+    period = Period.parse(args.period)
+    config = load_config(settings.config_dir)
+    with get_engine(settings.database_url).connect() as conn:
+        data = load_period_data(conn, settings.sql_dir, period)
+        blob, _lists_hash = pii_workbook(conn, settings.sql_dir, data, config, scope,
+                                         f"Daftar nama {scope.name(data.areas)} {period.label()}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(blob)
+    with session_scope(settings.database_url) as s:
+        audit(s, actor=args.actor or getpass.getuser(), action="export_lists", period=str(period),
+              scope=scope.key, bytes=len(blob))
+    print(f"Daftar nama {scope.key} periode {period} ditulis ke {out} ({len(blob) / 1024 / 1024:.1f} MB). "
+          "RAHASIA: berisi NIK dan No KK lengkap (UU 27/2022); serahkan hanya lewat jalur aman.")
     return 0

@@ -70,8 +70,9 @@ class MailSink:
     """Context manager: `with MailSink(outbox) as sink: ... sink.port ...`."""
 
     def __init__(self, outbox_dir: str | Path, host: str = "127.0.0.1", port: int | None = None, *,
-                 refuse: set[str] | None = None, fail_first: int = 0):
+                 refuse: set[str] | None = None, fail_first: int = 0, data_size_limit: int = 33554432):
         self.outbox_dir = Path(outbox_dir)
+        self.data_size_limit = data_size_limit  # advertised as SIZE in EHLO, larger messages refused with 552
         self.host = host
         self.port = port
         self.handler = OutboxHandler(self.outbox_dir, refuse=refuse, fail_first=fail_first)
@@ -87,7 +88,8 @@ class MailSink:
         last_error: Exception | None = None
         for _ in range(5):
             port = self.port or free_port(self.host)
-            controller = Controller(self.handler, hostname=self.host, port=port, ready_timeout=10)
+            controller = Controller(self.handler, hostname=self.host, port=port, ready_timeout=10,
+                                    data_size_limit=self.data_size_limit)
             try:
                 controller.start()
             except (OSError, RuntimeError) as exc:  # the free port was taken in between: pick another

@@ -32,7 +32,7 @@ from tkpk.notify.mime import as_bytes, build_message, message_id
 from tkpk.notify.smtp import RecipientRefused, SendFailed, SmtpClient, SmtpSettings
 from tkpk.period import Period
 from tkpk.reports.render import subject as make_subject
-from tkpk.reports.render import with_revision
+from tkpk.reports.render import with_lists_too_large, with_revision
 from tkpk.warehouse import audit, session_scope
 from tkpk.warehouse.models import SendLog
 
@@ -187,25 +187,42 @@ def _send_one(settings, client: SmtpClient, entry: dict, folder: Path, rcpt: dic
             row_id = plan.row_id
             s.execute(update(SendLog).where(SendLog.send_id == row_id).values(attempted_at=_now(), run_id=run_id))
 
-    html = (folder / entry["html"]).read_text(encoding="utf-8")
-    text = (folder / entry["text"]).read_text(encoding="utf-8")
-    html, text = with_revision(html, text, plan.revision)
+    raw_html = (folder / entry["html"]).read_text(encoding="utf-8")
+    raw_text = (folder / entry["text"]).read_text(encoding="utf-8")
+    html, text = with_revision(raw_html, raw_text, plan.revision)
     images = [(img["cid"], img["file"], (folder / img["file"]).read_bytes()) for img in entry["images"]]
     attachments = [(a["file"], (folder / a["file"]).read_bytes(), a["content_type"]) for a in entry["attachments"]]
+
+    def message(html: str, text: str, attachments: list) -> bytes:
+        return as_bytes(build_message(
+            subject=make_subject(entry["title"], entry["period_label"], plan.revision),
+            sender=sender, sender_name=sender_name, to_email=email, to_name=rcpt.get("name"), html=html, text=text,
+            images=images, attachments=attachments, msg_id=msg_id, references=plan.references,
+            headers={"X-TKPK-Report": entry["report"], "X-TKPK-Period": key[0],
+                     "X-TKPK-Revision": str(plan.revision), "X-TKPK-Content-Hash": content_hash[:16]},
+        ))
+
+    data = message(html, text, attachments)
     if wants_pii:
         from tkpk.reports.build import XLSX_TYPE
 
         blob, _lists_hash = pii.get(entry)
-        attachments.append((entry["pii_attachment"], blob, XLSX_TYPE))
-    msg = build_message(
-        subject=make_subject(entry["title"], entry["period_label"], plan.revision),
-        sender=sender, sender_name=sender_name, to_email=email, to_name=rcpt.get("name"), html=html, text=text,
-        images=images, attachments=attachments, msg_id=msg_id, references=plan.references,
-        headers={"X-TKPK-Report": entry["report"], "X-TKPK-Period": key[0], "X-TKPK-Revision": str(plan.revision),
-                 "X-TKPK-Content-Hash": content_hash[:16]},
-    )
+        with_lists = message(html, text, [*attachments, (entry["pii_attachment"], blob, XLSX_TYPE)])
+        limit = client.max_message_bytes()
+        if wire_size(with_lists) <= limit:
+            data = with_lists
+        else:
+            # Too large for the mail server: the report goes without the by-name list and says so; the steward
+            # hands the list over with `tkpk report lists`. A refused 552 would lose the whole report instead.
+            mb = 1024 * 1024
+            html_n, text_n = with_revision(*with_lists_too_large(raw_html, raw_text, len(blob) / mb, limit / mb),
+                                           plan.revision)
+            data = message(html_n, text_n, attachments)
+            log.warning("Laporan %s: daftar nama %.1f MB melebihi batas e-mail %.1f MB; dikirim tanpa lampiran "
+                        "daftar nama (serahkan dengan `tkpk report lists --period %s --scope %s`)",
+                        entry["report"], len(blob) / mb, limit / mb, key[0], entry["scope"])
     try:
-        client.deliver(as_bytes(msg), sender, email)
+        client.deliver(data, sender, email)
     except RecipientRefused as exc:
         _finish(settings, row_id, "refused", error=mask_text(str(exc))[:1000])
         log.warning("Laporan %s: satu penerima ditolak server (%s); penerima lain tetap dikirimi",
@@ -218,6 +235,11 @@ def _send_one(settings, client: SmtpClient, entry: dict, folder: Path, rcpt: dic
     if plan.status_after == "resent":
         return "resent"
     return "revisi" if plan.revision > 0 else "sent"
+
+
+def wire_size(data: bytes) -> int:
+    """Bytes of the message as the server counts them: every line ends in CRLF on the wire (RFC 5321)."""
+    return len(data) + data.count(b"\n") - data.count(b"\r\n")
 
 
 def _finish(settings, row_id: int, status: str, *, error: str | None = None, sent: bool = False) -> None:

@@ -42,6 +42,9 @@ class SmtpSettings:
     sender: str | None = None
     retries: int = 3  # extra attempts after the first, for transient failures
     backoff: float = 2.0  # seconds before the first retry, doubled each time
+    # Largest message we send; the server's advertised SIZE (EHLO) lowers it further. 25 MB is what most
+    # government and public mail services accept.
+    max_message_mb: float = 25.0
 
     @classmethod
     def from_connection(cls, conn, *, sender: str | None = None, retries: int = 3, backoff: float = 2.0) -> SmtpSettings:
@@ -61,6 +64,7 @@ class SmtpSettings:
             sender=sender or extra.get("from_email") or None,
             retries=int(extra.get("retry_limit", retries)) if "retry_limit" in extra else retries,
             backoff=backoff,
+            max_message_mb=float(extra.get("max_message_mb", 25.0)),
         )
 
     @classmethod
@@ -77,6 +81,7 @@ class SmtpSettings:
             starttls=_flag(env("TKPK_SMTP_STARTTLS", "false")),
             timeout=float(env("TKPK_SMTP_TIMEOUT", "30")),
             sender=env("TKPK_SMTP_SENDER") or None,
+            max_message_mb=float(env("TKPK_SMTP_MAX_MESSAGE_MB", "25")),
         )
 
 
@@ -145,6 +150,20 @@ class SmtpClient:
         if s.username:
             conn.login(s.username, s.password or "")
         return conn
+
+    def max_message_bytes(self) -> int:
+        """The largest message this server takes: the smaller of the configured limit and the SIZE it advertises
+        in its EHLO reply (RFC 1870; 0 or absent means no announced limit). Opens the connection if needed."""
+        limit = int(self.settings.max_message_mb * 1024 * 1024)
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            self._conn.ehlo_or_helo_if_needed()
+            announced = int((self._conn.esmtp_features.get("size") or "0").split()[0] or 0)
+        except (smtplib.SMTPException, OSError, ValueError):
+            self.close()  # deliver() reconnects and reports a real failure in Indonesian
+            return limit
+        return min(limit, announced) if announced > 0 else limit
 
     def close(self) -> None:
         if self._conn is not None:

@@ -26,6 +26,25 @@ REVISION_TEXT = (
     "(data berubah setelah ada kiriman OPD yang diperbaiki atau dimuat ulang).\n\n"
 )
 
+LISTS_TOO_LARGE_BANNER = (
+    '<tr><td style="background-color: #e0f2fe; color: #075985; padding: 10px 24px; font-size: 13px; '
+    'font-family: Arial, Helvetica, sans-serif;"><strong>Daftar nama tidak dilampirkan.</strong> Lampiran daftar nama '
+    "({size_mb:.1f} MB) melebihi batas ukuran e-mail server ({limit_mb:.1f} MB). Petugas data TKPK menyerahkannya "
+    "lewat jalur aman (perintah <code>tkpk report lists</code>).</td></tr>"
+)
+LISTS_TOO_LARGE_TEXT = (
+    "DAFTAR NAMA TIDAK DILAMPIRKAN: lampiran daftar nama ({size_mb:.1f} MB) melebihi batas ukuran e-mail server "
+    "({limit_mb:.1f} MB). Petugas data TKPK menyerahkannya lewat jalur aman (perintah `tkpk report lists`).\n\n"
+)
+
+
+def with_lists_too_large(html: str, text: str, size_mb: float, limit_mb: float) -> tuple[str, str]:
+    """The notice that replaces a by-name attachment too large for the mail server (above any REVISI banner's
+    place, which `with_revision` fills afterwards)."""
+    banner = LISTS_TOO_LARGE_BANNER.format(size_mb=size_mb, limit_mb=limit_mb)
+    return (html.replace(REVISION_MARKER, REVISION_MARKER + banner, 1),
+            LISTS_TOO_LARGE_TEXT.format(size_mb=size_mb, limit_mb=limit_mb) + text)
+
 
 @lru_cache(maxsize=4)
 def environment(templates_dir: str):
