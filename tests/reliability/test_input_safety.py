@@ -25,7 +25,7 @@ SQL_CALLS = {"text", "execute", "executemany", "exec_driver_sql", "copy_expert",
 ALLOWED = {
     ("plugins/tkpk/warehouse/bulk.py", "_copy"):
         "COPY target table and column names from the SQLAlchemy Table; the rows go through COPY's data stream",
-    ("plugins/tkpk/registry/__init__.py", "load_snapshot"): "ANALYZE of a table name from the SQLAlchemy models",
+    ("plugins/tkpk/warehouse/__init__.py", "analyze"): "ANALYZE of a table name from the SQLAlchemy models, quoted",
     ("plugins/tkpk/eligibility/bench.py", "_bench_warehouse"):
         "CREATE/DROP DATABASE of a name the benchmark generates",
     ("plugins/tkpk/ingest/bench.py", "_pg_database"): "CREATE/DROP DATABASE of a name the benchmark generates",

@@ -35,7 +35,7 @@ from tkpk.normalize.kelurahan import KelurahanIndex
 from tkpk.period import Period
 from tkpk.registry import snapshot_for_period
 from tkpk.settings import Settings
-from tkpk.warehouse import session_scope
+from tkpk.warehouse import analyze, session_scope
 from tkpk.warehouse.bulk import insert_frame
 from tkpk.warehouse.models import (
     EligibilityChange,
@@ -484,6 +484,8 @@ def finalize_eligibility(settings: Settings, period: str) -> dict:
         s.execute(delete(TargetingResult).where(TargetingResult.period == P, TargetingResult.id_keluarga.is_(None)))
         _write(s, EligibilityChange, changed.assign(period=P))
         _write(s, TargetingResult, lost.assign(period=P))
+        # every kecamatan's decisions and targeting rows are in: the reports read them next
+        analyze(s, EligibilityDecision, TargetingResult, EligibilityChange)
         summary = _summary(s, P, programs)
     summary.update({
         "changes_baseline": baseline,

@@ -30,7 +30,7 @@ from tkpk.linkage.model import Model, load_model
 from tkpk.linkage.prepare import prepare_persons
 from tkpk.period import Period
 from tkpk.registry import snapshot_for_period
-from tkpk.warehouse import session_scope
+from tkpk.warehouse import analyze, session_scope
 from tkpk.warehouse.bulk import insert_frame
 from tkpk.warehouse.models import (
     HouseholdLink,
@@ -179,6 +179,7 @@ def prepare_linkage(settings, period: str, *, model: Model | None = None) -> lis
     with session_scope(settings.database_url) as s:
         for table in (LinkCandidate, HouseholdLink, ReviewItem, PersonLink):
             s.execute(delete(table).where(table.period == period))
+        analyze(s, StagedRow, SubmissionBatch)  # the month's files were just loaded
         snap = snapshot_for_period(s, period)
         if snap is None:
             log.warning("Periode %s: belum ada snapshot registri; semua baris akan berstatus baru", period)
@@ -412,6 +413,7 @@ def finalize_linkage(settings, period: str, *, model: Model | None = None) -> di
         keyed = pd.DataFrame({"key": person_key, "opd": opd})
         multi = keyed.groupby("key")["opd"].nunique()
         total_links = s.scalar(select(func.count()).select_from(PersonLink).where(PersonLink.period == period))
+        analyze(s, PersonLink, HouseholdLink, PersonKey)  # eligibility and the reports read them next
     result = {
         "rows": int(len(rp)),
         "linked": int((status == "linked").sum()),

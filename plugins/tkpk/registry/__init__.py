@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tkpk.normalize.dates import parse_date_series
@@ -22,7 +22,7 @@ from tkpk.normalize.kelurahan import KelurahanIndex
 from tkpk.normalize.nik import normalize_nik_series
 from tkpk.normalize.text import normalize_rt_rw, normalize_sex, normalize_yn
 from tkpk.period import Period
-from tkpk.warehouse import audit, session_scope
+from tkpk.warehouse import analyze, audit, session_scope
 from tkpk.warehouse.bulk import insert_frame
 from tkpk.warehouse.models import RegistryHousehold, RegistryPerson, RegistrySnapshot
 
@@ -261,9 +261,7 @@ def load_snapshot(database_url: str, source: str, snapshot_date: date, *, storag
         s.flush()
         insert_frame(s, RegistryHousehold, checked.households.assign(snapshot_id=snap.snapshot_id))
         insert_frame(s, RegistryPerson, checked.persons.assign(snapshot_id=snap.snapshot_id))
-        if s.get_bind().dialect.name == "postgresql":
-            for model in (RegistryHousehold, RegistryPerson):
-                s.execute(text(f"ANALYZE {model.__tablename__}"))
+        analyze(s, RegistryHousehold, RegistryPerson)
         audit(s, actor=actor, action="registry_load", snapshot_date=snapshot_date.isoformat(),
               households=n_households, persons=n_persons, problems=checked.problems)
         snapshot_id = snap.snapshot_id
