@@ -415,14 +415,9 @@ def _check_csv_shape(payload: bytes, text: str, delim: str, limits: FileLimits) 
     parsed once more, counting without keeping anything, for the exact shape."""
     max_rows = getattr(limits, "max_rows", None) or FileLimits().max_rows
     max_cells = getattr(limits, "max_cells", None) or FileLimits().max_cells
-    buf = np.frombuffer(payload, dtype=np.uint8)
-    if not len(buf):
+    lines, widest = _line_shape(payload, ord(delim))
+    if lines == 0:
         return
-    newlines = np.flatnonzero(buf == 10)
-    lines = len(newlines) + int(buf[-1] != 10)
-    starts = np.concatenate(([0], newlines + 1))[:lines]
-    per_line = np.add.reduceat((buf == ord(delim)).astype(np.uint32), starts) if lines else np.zeros(1)
-    widest = int(per_line.max()) + 1
     if lines <= max_rows and lines * widest <= max_cells:
         return
     records = width = 0
@@ -431,6 +426,29 @@ def _check_csv_shape(payload: bytes, text: str, delim: str, limits: FileLimits) 
             records += 1
             width = max(width, len(row))
     check_extent_limits(SheetExtent(None, 1, max(records, 1), 1, max(width, 1)), limits)
+
+
+def _line_shape(payload: bytes, delim: int, chunk: int = 1 << 23) -> tuple[int, int]:
+    """(lines, 1 + most delimiters on one line), in 8 MB slices so the temporary arrays stay small (a whole-file
+    pass with per-byte counters cost 0.5 GB on a 96 MB CSV)."""
+    buf = np.frombuffer(payload, dtype=np.uint8)
+    lines = widest = carry = 0  # carry: delimiters seen on the line still open at the end of the previous slice
+    for pos in range(0, len(buf), chunk):
+        part = buf[pos:pos + chunk]
+        newlines = np.flatnonzero(part == 10)
+        delims = np.flatnonzero(part == delim)
+        if not len(newlines):
+            carry += len(delims)
+            continue
+        per_line = np.bincount(np.searchsorted(newlines, delims), minlength=len(newlines) + 1)
+        per_line[0] += carry
+        widest = max(widest, int(per_line[:-1].max()))
+        carry = int(per_line[-1])
+        lines += len(newlines)
+    if len(buf) and buf[-1] != 10:
+        lines += 1
+        widest = max(widest, carry)
+    return lines, widest + 1
 
 
 def _csv_columns_arrow(data: bytes, delim: str, skip_lines: int) -> tuple[dict[int, pd.Series], np.ndarray] | None:
