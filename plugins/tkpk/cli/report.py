@@ -103,8 +103,8 @@ def run_lists(args) -> int:
     config = load_config(settings.config_dir)
     with get_engine(settings.database_url).connect() as conn:
         data = load_period_data(conn, settings.sql_dir, period)
-        blob, _lists_hash = pii_workbook(conn, settings.sql_dir, data, config, scope,
-                                         f"Daftar nama {scope.name(data.areas)} {period.label()}")
+        blob = pii_workbook(conn, settings.sql_dir, data, config, scope,
+                            f"Daftar nama {scope.name(data.areas)} {period.label()}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(blob)

@@ -19,7 +19,7 @@ from tkpk.normalize.nik import mask_text
 from tkpk.notify.mime import as_bytes, build_message
 from tkpk.notify.smtp import RecipientRefused, SmtpClient, SmtpSettings
 from tkpk.period import Period
-from tkpk.reports.render import SUBJECT_PREFIX, render_html, render_text
+from tkpk.reports.render import REVISION_MARKER, SUBJECT_PREFIX, render_html, render_text
 
 log = logging.getLogger(__name__)
 MAX_ERROR = 400
@@ -64,7 +64,7 @@ def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: st
     context = dict(dag_id=dag_id, task_id=task_id, period=period, period_label=label, error=line, run_id=run_id,
                    log_url=log_url, subject=alert_subject(dag_id, task_id, period),
                    heading=f"Gagal: {dag_id} / {task_id}", subheading=f"Periode {label}" if label else "")
-    html = render_html(settings.templates_dir, "failure_alert.html", **context).replace("<!--tkpk:revisi-->", "")
+    html = render_html(settings.templates_dir, "failure_alert.html", **context).replace(REVISION_MARKER, "")
     text = render_text(settings.templates_dir, "failure_alert.txt", **context)
     sender = smtp.sender or str(config.recipients.sender)
     domain = sender.rsplit("@", 1)[-1]

@@ -88,9 +88,9 @@ class _PiiAttachments:
     def __init__(self, settings, period: Period, config):
         self.settings, self.period, self.config = settings, period, config
         self._data = None
-        self._cache: dict[str, tuple[bytes, str]] = {}
+        self._cache: dict[str, bytes] = {}
 
-    def get(self, entry: dict) -> tuple[bytes, str]:
+    def get(self, entry: dict) -> bytes:
         if entry["report"] not in self._cache:
             from tkpk.reports.figures import Scope, load_period_data
             from tkpk.reports.lists import pii_workbook
@@ -99,10 +99,9 @@ class _PiiAttachments:
             with get_engine(self.settings.database_url).connect() as conn:
                 if self._data is None:
                     self._data = load_period_data(conn, self.settings.sql_dir, self.period)
-                blob, lists_hash = pii_workbook(conn, self.settings.sql_dir, self._data, self.config,
-                                                Scope.parse(entry["scope"]),
-                                                f"Daftar nama {entry['title']} {entry['period_label']}")
-            self._cache[entry["report"]] = (blob, lists_hash)
+                self._cache[entry["report"]] = pii_workbook(
+                    conn, self.settings.sql_dir, self._data, self.config, Scope.parse(entry["scope"]),
+                    f"Daftar nama {entry['title']} {entry['period_label']}")
         return self._cache[entry["report"]]
 
 
@@ -202,16 +201,15 @@ def _send_one(settings, client: SmtpClient, entry: dict, folder: Path, rcpt: dic
                      "X-TKPK-Revision": str(plan.revision), "X-TKPK-Content-Hash": content_hash[:16]},
         ))
 
-    data = message(html, text, attachments)
-    if wants_pii:
+    if not wants_pii:
+        data = message(html, text, attachments)
+    else:
         from tkpk.reports.build import XLSX_TYPE
 
-        blob, _lists_hash = pii.get(entry)
-        with_lists = message(html, text, [*attachments, (entry["pii_attachment"], blob, XLSX_TYPE)])
+        blob = pii.get(entry)
+        data = message(html, text, [*attachments, (entry["pii_attachment"], blob, XLSX_TYPE)])
         limit = client.max_message_bytes()
-        if wire_size(with_lists) <= limit:
-            data = with_lists
-        else:
+        if wire_size(data) > limit:
             # Too large for the mail server: the report goes without the by-name list and says so; the steward
             # hands the list over with `tkpk report lists`. A refused 552 would lose the whole report instead.
             mb = 1024 * 1024

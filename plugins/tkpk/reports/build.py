@@ -32,7 +32,7 @@ from tkpk.reports.figures import (
     opd_short_name,
     summary_figures,
 )
-from tkpk.reports.render import render_html, render_text
+from tkpk.reports.render import REVISION_MARKER, render_html, render_text, subject
 from tkpk.reports.xlsx import Column, Sheet, write_workbook
 
 log = logging.getLogger(__name__)
@@ -188,14 +188,13 @@ def _save(settings, spec: ReportSpec, period: Period, work: Path, figures: dict,
         (folder / name).write_bytes(png)
         image_entries.append({"key": key, "file": name, "cid": f"{key}.{spec.slug}.{period}@tkpk.jambikota",
                               "alt": alt})
-    subject_text = f"{title} {period.label()}"
-    common = dict(context, subject=f"[TKPK Kota Jambi] {subject_text}")
+    common = dict(context, subject=subject(title, period.label()))
     archive = render_html(settings.templates_dir, template, **common,
                           images={e["key"]: e["file"] for e in image_entries})
     email = render_html(settings.templates_dir, template, **common,
                         images={e["key"]: f"cid:{e['cid']}" for e in image_entries})
     text = render_text(settings.templates_dir, text_template, **common)
-    (folder / "laporan.html").write_text(archive.replace("<!--tkpk:revisi-->", ""), encoding="utf-8")
+    (folder / "laporan.html").write_text(archive.replace(REVISION_MARKER, ""), encoding="utf-8")
     (folder / "email.html").write_text(email, encoding="utf-8")
     (folder / "email.txt").write_text(text, encoding="utf-8")
     (folder / "data.json").write_text(json.dumps(figures, indent=1, ensure_ascii=False, default=str),

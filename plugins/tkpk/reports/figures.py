@@ -435,13 +435,18 @@ def _submission_rows(data: PeriodData) -> pd.DataFrame:
     return subs
 
 
-def scorecard(data: PeriodData, config) -> list[dict]:
-    """One row per configured OPD submission, plus one for all kelurahan proposals together."""
-    subs = _submission_rows(data)
+def _expected_rows(data: PeriodData) -> pd.DataFrame:
     expected = data.expected.copy()
     if not expected.empty:
         expected["first_received_at"] = _as_utc(expected["first_received_at"])
         expected["deadline"] = pd.to_datetime(expected["deadline"], errors="coerce").dt.date
+    return expected
+
+
+def scorecard(data: PeriodData, config) -> list[dict]:
+    """One row per configured OPD submission, plus one for all kelurahan proposals together."""
+    subs = _submission_rows(data)
+    expected = _expected_rows(data)
     rows = []
     for opd in config.opds.opds:
         for stype in opd.submissions:
@@ -533,10 +538,7 @@ def opd_figures(data: PeriodData, config, opd, findings: pd.DataFrame) -> dict |
     mine = subs[subs["opd_code"] == opd.code]
     if mine.empty:
         return None
-    expected = data.expected.copy()
-    if not expected.empty:
-        expected["first_received_at"] = _as_utc(expected["first_received_at"])
-        expected["deadline"] = pd.to_datetime(expected["deadline"], errors="coerce").dt.date
+    expected = _expected_rows(data)
     submissions = [
         _scorecard_row(data, config, opd.code, opd.name, stype, opd.deadline_day, opd.required, subs, expected)
         for stype in opd.submissions

@@ -112,7 +112,6 @@ def sheets_hash(sheets: list[Sheet]) -> str:
     return content_hash([{"name": s.name, "rows": s.rows} for s in sheets])
 
 
-def pii_workbook(conn, sql_dir: Path, data: PeriodData, config, scope: Scope, title: str) -> tuple[bytes, str]:
-    """(XLSX bytes with full NIK/No KK, hash of the lists)."""
-    sheets = pii_sheets(conn, sql_dir, data, config, scope)
-    return write_workbook(sheets, pii=True, title=title), sheets_hash(sheets)
+def pii_workbook(conn, sql_dir: Path, data: PeriodData, config, scope: Scope, title: str) -> bytes:
+    """XLSX bytes with full NIK/No KK (the lists' hash is `build_reports`' business: `sheets_hash`)."""
+    return write_workbook(pii_sheets(conn, sql_dir, data, config, scope), pii=True, title=title)
