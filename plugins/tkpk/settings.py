@@ -65,12 +65,6 @@ class Settings:
             shown.append(f"{f.name}={value!r}")
         return f"{type(self).__name__}({', '.join(shown)})"
 
-    __str__ = __repr__
-
-    @property
-    def database_url_masked(self) -> str:
-        """`database_url` with its password as `***`."""
-        return mask_url(self.database_url)
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

@@ -22,11 +22,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from tkpk.period import BULAN
+
 NAMES = ["SITI", "AMINAH", "BUDI", "SANTOSO", "MUHAMMAD", "RIZKY", "NUR", "HASANAH", "AHMAD", "FAUZI", "DEWI",
          "LESTARI", "M.", "YUSUF", "KEMAS", "ABDULLAH", "SRI", "WAHYUNI", "RATNA", "SARI"]
 JOBS = ["Pedagang", "Ojek", "Buruh Harian", "Nelayan", "Tukang", "Petani", "Penjahit"]
-BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-         "November", "Desember"]
 
 
 def _rows(n: int, seed: int = 7):

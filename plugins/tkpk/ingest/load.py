@@ -34,14 +34,7 @@ from tkpk.period import Period
 from tkpk.quality.findings import CRITICAL, ERROR, WARNING, Finding
 from tkpk.quality.messages import describe
 from tkpk.retention import retention_until
-from tkpk.warehouse.bulk import (  # noqa: F401 - re-exported: the bulk writes moved to tkpk.warehouse.bulk
-    COPY_CHUNK,
-    _arrow,
-    _json_literal,
-    bulk_insert,
-    json_objects,
-    pa_null,
-)
+from tkpk.warehouse.bulk import bulk_insert, json_objects, pa_null
 
 log = logging.getLogger(__name__)
 
@@ -271,11 +264,12 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
             return _record_duplicate(s, key, current, received_at, run_id, len(hashes))
         loaded_at = datetime.now(UTC)
         keep_until = retention_until(loaded_at)
+        summary = None if accepted else _summary(opd.name, stype.name, period, findings, results)
         batch = SubmissionBatch(
             **key, status=status, is_current=False, files=file_meta, sha256=batch_sha, received_at=received_at,
             loaded_at=loaded_at, retention_until=keep_until, check_version=check_version, rows_total=rows_total,
             rows_accepted=rows_valid, rows_quarantined=rows_quarantined, rows_warning=rows_warning, run_id=run_id,
-            rejection_reason=None if accepted else _summary(opd.name, stype.name, period, findings, results)[:4000],
+            rejection_reason=summary[:4000] if summary else None,
         )
         s.add(batch)
         s.flush()
@@ -301,9 +295,8 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
     counts["seconds"] = {"read_check": round(checked - started, 3), "archive": round(archived - checked, 3),
                          "write": round(written - archived, 3)}
     if not accepted:
-        message = _summary(opd.name, stype.name, period, findings, results)
-        log.warning("%s", message)
-        raise BatchRejected(message, counts=counts)
+        log.warning("%s", summary)
+        raise BatchRejected(summary, counts=counts)
     log.info("%s/%s %s: %d baris diterima, %d dikarantina, %d dengan peringatan.", opd_code, submission_type,
              period, rows_valid, rows_quarantined, rows_warning)
     return counts

@@ -33,7 +33,7 @@ import pandas as pd
 
 from tkpk.config.submissions import FileLimits, SubmissionType, header_key
 from tkpk.ingest.errors import FileRejected
-from tkpk.ingest.safety import SheetExtent, check_extent_limits
+from tkpk.ingest.safety import SheetExtent, _within, check_extent_limits
 from tkpk.quality.messages import describe
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,7 @@ def build_table(columns: dict[int, pd.Series], mapping: dict[str, int], row_numb
 def _table_from_rows(rows: list[list], sheet: str | None, stype: SubmissionType, aliases: dict[str, str],
                      row_offset: int = 0) -> SheetTable:
     """A SheetTable from a list of rows; `row_offset` is the Excel row number of rows[0] minus one."""
-    required = [c.name for c in stype.columns if c.required]
+    required = stype.required_columns
     h, mapping, data_start = find_header(rows, aliases, required)
     if h is None:
         return SheetTable(sheet, None, {}, required, pd.DataFrame({"_row": pd.Series([], dtype="int64")}), {}, 0)
@@ -263,7 +263,7 @@ def read_workbook(data: bytes, stype: SubmissionType, aliases: dict[str, str],
         metas = list(wb.sheets_metadata)
         visible = [m.name for m in metas if str(m.visible).endswith("Visible") and str(m.typ).endswith("WorkSheet")]
         candidates = visible or [m.name for m in metas]
-        required = [c.name for c in stype.columns if c.required]
+        required = stype.required_columns
         scored: list[tuple[str, object, int, dict[str, int]]] = []
         for name in candidates:
             try:
@@ -374,7 +374,7 @@ def read_csv(data: bytes, stype: SubmissionType, aliases: dict[str, str],
 def _read_csv(data: bytes, text: str, encoding: str, stype: SubmissionType, aliases: dict[str, str],
               limits: FileLimits) -> list[SheetTable]:
     sample_lines = text[:262144].splitlines()[:HEADER_SCAN_ROWS + 5]
-    required = [c.name for c in stype.columns if c.required]
+    required = stype.required_columns
     best = None
     for delim in DELIMITERS:
         rows = list(csv.reader(sample_lines, delimiter=delim))
@@ -413,12 +413,8 @@ def _check_csv_shape(payload: bytes, text: str, delim: str, limits: FileLimits) 
     """Records and records x widest record against `max_rows` / `max_cells`, before any parser allocates them.
     A cheap upper bound first (lines, and delimiters per line: quoted ones count too); only a file over it is
     parsed once more, counting without keeping anything, for the exact shape."""
-    max_rows = getattr(limits, "max_rows", None) or FileLimits().max_rows
-    max_cells = getattr(limits, "max_cells", None) or FileLimits().max_cells
     lines, widest = _line_shape(payload, ord(delim))
-    if lines == 0:
-        return
-    if lines <= max_rows and lines * widest <= max_cells:
+    if lines == 0 or _within(SheetExtent(None, 1, lines, 1, widest), limits):
         return
     records = width = 0
     for row in csv.reader(io.StringIO(text), delimiter=delim):

@@ -48,11 +48,6 @@ _KNOWN = {  # what a mislabelled file really is, for the message
 }
 
 
-# Limits a FileLimits from an older configuration object may lack.
-DEFAULT_MAX_ROWS = 1_500_000
-DEFAULT_MAX_CELLS = 20_000_000
-
-
 def extension(name: str) -> str:
     return PurePosixPath(name).suffix.lower().lstrip(".")
 
@@ -275,8 +270,7 @@ def _num(n: int) -> str:
 
 def check_extent_limits(extent: SheetExtent, limits: FileLimits) -> None:
     """Reject a sheet (or CSV) whose used area exceeds `max_rows` or `max_cells`, before anything allocates it."""
-    max_rows = getattr(limits, "max_rows", DEFAULT_MAX_ROWS)
-    max_cells = getattr(limits, "max_cells", DEFAULT_MAX_CELLS)
+    max_rows, max_cells = limits.max_rows, limits.max_cells
     sheet = extent.sheet is not None
     where = f"Lembar '{extent.sheet}'" if sheet else "Berkas"
     if extent.rows > max_rows:
@@ -356,8 +350,7 @@ def _span(current: tuple[int, int] | None, lo: int, hi: int) -> tuple[int, int]:
 
 
 def _within(extent: SheetExtent, limits: FileLimits) -> bool:
-    return (extent.rows <= getattr(limits, "max_rows", DEFAULT_MAX_ROWS)
-            and extent.cells <= getattr(limits, "max_cells", DEFAULT_MAX_CELLS))
+    return extent.rows <= limits.max_rows and extent.cells <= limits.max_cells
 
 
 def _member_chunks(zf: zipfile.ZipFile, part: str):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tkpk.config.submissions import FileLimits, SubmissionType
+from tkpk.config.submissions import SubmissionType
 from tkpk.ingest import normalise as norm_mod
 from tkpk.ingest.errors import FileRejected
 from tkpk.ingest.read import read_tables
@@ -95,15 +95,9 @@ def jsonable(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(s):
             iso = s.dt.strftime("%Y-%m-%d")
             out[c] = iso.astype(object).where(s.notna(), None)
-        elif isinstance(s.dtype, pd.Int64Dtype):
-            out[c] = s.astype(object).where(s.notna(), None)
         else:
             out[c] = s.astype(object).where(s.notna(), None)
     return out
-
-
-def _limits(config) -> FileLimits:
-    return getattr(config.types, "file_limits", None) or FileLimits()
 
 
 def validate_bytes(data: bytes, name: str, stype: SubmissionType, period: Period, *, config,
@@ -116,7 +110,7 @@ def validate_bytes(data: bytes, name: str, stype: SubmissionType, period: Period
                               sha256=hashlib.sha256(data).hexdigest())
     aliases = config.types.aliases_for(stype.code)
     try:
-        limits = _limits(config)
+        limits = config.types.file_limits
         fmt = inspect(data, name, limits)
         result.format = fmt
         tables = read_tables(data, fmt, stype, aliases, limits)
@@ -138,9 +132,8 @@ def validate_bytes(data: bytes, name: str, stype: SubmissionType, period: Period
     kelurahan = kelurahan or KelurahanIndex.load()
     end = period.end
     norm = norm_mod.normalise(frame, stype, end, kelurahan)
-    canon_present = [c for c in norm.display.columns if c in frame.columns]
     rows = frame["_row"] if "_row" in frame else pd.Series(np.arange(len(frame)))
-    norm.helpers["_duplicate_of"] = norm_mod.duplicate_rows(norm.display[canon_present], rows)
+    norm.helpers["_duplicate_of"] = norm_mod.duplicate_rows(norm.display[norm.present], rows)
 
     from tkpk.quality.check import run_checks
 
@@ -206,7 +199,7 @@ def validate_file(path: str | Path, submission_type: str, period: str | Period |
         size = Path(path_str).stat().st_size
         reader = Path(path_str).read_bytes
     try:
-        check_size(size, _limits(config))
+        check_size(size, config.types.file_limits)
     except FileRejected as exc:
         result = ValidationResult(file=name, type=stype.code, period=str(period), size=size, status="rejected")
         result.issues.append(Finding(exc.check, CRITICAL, exc.message, file=name))

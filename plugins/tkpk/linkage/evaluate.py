@@ -17,6 +17,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from tkpk.period import BULAN
+
 REFERENCE_DATE = date(2026, 10, 31)
 
 MALE = """AHMAD ABDULLAH HASAN HUSIN ISMAIL YUSUF ZAINAL SYAMSUL FAUZI RAHMAT ARIFIN ZULKIFLI HARUN IDRUS JAFAR KADIR
@@ -35,8 +37,6 @@ FEMALE_PREFIX = ["SITI", "SITI", "SITI", "NUR", "NYIMAS", "SYARIFAH", "DEWI"]
 STREETS = """SUDIRMAN GATOT SUBROTO KAPTEN PATTIMURA SLAMET RIYADI HOS COKROAMINOTO SULTAN THAHA ORANG KAYO HITAM
 PANGERAN DIPONEGORO YOS SUDARSO KOL ABUNJANI HAYAM WURUK GAJAH MADA""".split()
 
-BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-         "November", "Desember"]
 
 
 def _pools():

@@ -69,9 +69,7 @@ def keys_table(session, values: Iterable, length: int = 64) -> Iterator[Table]:
     conn = session.connection()
     table.create(conn)
     try:
-        keys = sorted({str(v) for v in values if v is not None and v == v})
-        for i in range(0, len(keys), CHUNK):
-            conn.execute(table.insert(), [{"k": k} for k in keys[i:i + CHUNK]])
+        insert_frame(conn, table, pd.DataFrame({"k": sorted({str(v) for v in values if v is not None and v == v})}))
         yield table
     finally:
         table.drop(conn)
@@ -160,8 +158,7 @@ def _context(model: Model, snap: RegistrySnapshot, counts: pd.Series) -> engine.
 
 def _insert(session, model, records: list[dict]) -> None:
     """Through the warehouse's bulk insert (COPY on PostgreSQL), inside the session's transaction."""
-    if records:
-        insert_frame(session, model, pd.DataFrame.from_records(records))
+    insert_frame(session, model, pd.DataFrame.from_records(records))
 
 
 def _reference(period: str) -> date:
