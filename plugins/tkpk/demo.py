@@ -31,7 +31,9 @@ def say(text: str = "") -> None:
 
 def num(n: int) -> str:
     """Indonesian thousands separator: 10834 -> 10.834."""
-    return f"{n:,}".replace(",", ".")
+    from tkpk.reports.format import angka
+
+    return angka(n)
 
 
 def airflow_env(var: Path, smtp_port: int) -> dict:

@@ -14,9 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from tkpk.config import load_config
+from tkpk.ingest.landing import deadline_for
 from tkpk.notify.mime import as_bytes, build_message
 from tkpk.notify.smtp import RecipientRefused, SmtpClient, SmtpSettings
-from tkpk.period import BULAN, Period
+from tkpk.period import Period
+from tkpk.quality.messages import tanggal
 from tkpk.reports.render import SUBJECT_PREFIX, render_html, render_text
 from tkpk.settings import Settings
 from tkpk.warehouse import session_scope
@@ -43,7 +45,7 @@ def due_reminders(settings: Settings, today: date, config=None) -> list[dict]:
     for opd in config.opds.opds:
         if not opd.required or not opd.contacts:
             continue
-        deadline = date(today.year, today.month, opd.deadline_day)
+        deadline = deadline_for(period, opd.deadline_day)
         if not deadline - timedelta(days=config.opds.reminder_days_before) <= today <= deadline:
             continue
         if _has_files(settings, str(period), opd.code):
@@ -68,7 +70,7 @@ def send_reminders(settings: Settings, smtp: SmtpSettings, today: date, *, confi
             types = [config.types.get(code) for code in opd.submissions]
             context = dict(
                 opd_name=opd.name, opd_code=opd.code, period=str(period), period_label=period.label(),
-                deadline_label=f"{deadline.day} {BULAN[deadline.month - 1]} {deadline.year}",
+                deadline_label=tanggal(deadline),
                 days_left=item["days_left"], submission_names=[t.name for t in types],
                 submission_codes=[t.code for t in types],
                 landing_folder=f"{settings.landing_url.rstrip('/')}/{period}/{opd.code}/",

@@ -3,7 +3,7 @@ bench harness so every measured run has its own memory and CPU figure (the rusag
 descendants it waited for). The machine's load average at the start is recorded too: on a shared machine wall time
 is distorted by other work, CPU time much less so.
 
-`python -m tkpk.bench.peak [--log FILE] -- CMD ...` (the full stdout+stderr of CMD go to FILE when given).
+`python -m tkpk.bench.peak -- CMD ...`; the command's stdout is in the JSON (`measure` keeps it as the step's log).
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import time
 
 
 def main() -> int:
-    head, argv = sys.argv[1:sys.argv.index("--")], sys.argv[sys.argv.index("--") + 1:]
-    log = head[head.index("--log") + 1] if "--log" in head else None
+    argv = sys.argv[sys.argv.index("--") + 1:]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         load = os.getloadavg()[0]
         started = time.perf_counter()
@@ -29,17 +28,11 @@ def main() -> int:
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    if log:
-        with open(log, "w") as fh:
-            fh.write(stdout)
-            fh.write("\n--- stderr ---\n")
-            fh.write(stderr)
     if proc.returncode != 0:
         sys.stderr.write(stderr[-4000:])
         return proc.returncode
-    tail = "\n".join(stdout.strip().splitlines()[-3:])
     print(json.dumps({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
-                      "load_1m": round(load, 2), "stdout": stdout if log is None else "", "stdout_tail": tail}))
+                      "load_1m": round(load, 2), "stdout": stdout}))
     return 0
 
 

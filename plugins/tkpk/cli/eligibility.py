@@ -56,7 +56,9 @@ def run(args) -> int:
 
 
 def _fmt(n: int) -> str:
-    return f"{n:,}".replace(",", ".")
+    from tkpk.reports.format import angka
+
+    return angka(n)
 
 
 def _run_files(args, period) -> int:
@@ -120,8 +122,8 @@ def _run_warehouse(args, period) -> int:
     except EligibilityError as exc:
         print(f"Kelayakan tidak dapat dihitung: {exc}")
         return 2
-    print(f"Kelayakan {period.label()} dihitung ulang di gudang data ({result['computed']['decisions']:,} keputusan)."
-          .replace(",", "."))
+    print(f"Kelayakan {period.label()} dihitung ulang di gudang data ({_fmt(result['computed']['decisions'])} "
+          "keputusan).")
     print(f"  Peristiwa registri bulan ini: {_fmt(result['events']['events'])}")
     for code, n in sorted(result["eligible"].items()):
         print(f"  {code:<22} layak {_fmt(n):>7}")

@@ -42,7 +42,9 @@ def register(sub) -> None:
 
 def _n(value: int) -> str:
     """Indonesian thousands: 10.000."""
-    return f"{value:,}".replace(",", ".")
+    from tkpk.reports.format import angka
+
+    return angka(value)
 
 
 def run_files(args) -> int:

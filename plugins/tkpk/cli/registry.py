@@ -44,7 +44,9 @@ def run_load(args) -> int:
 
 def _count(n: int) -> str:
     """1.234.567: the Indonesian thousands separator."""
-    return f"{n:,}".replace(",", ".")
+    from tkpk.reports.format import angka
+
+    return angka(n)
 
 
 def run_list(args) -> int:
@@ -59,6 +61,6 @@ def run_list(args) -> int:
         if not rows:
             print("Belum ada snapshot registri.")
         for r in rows:
-            print(f"{r.snapshot_date}  {r.households:>9,} keluarga  {r.persons:>10,} jiwa  dimuat {r.loaded_at:%Y-%m-%d %H:%M}"
-                  .replace(",", "."))
+            print(f"{r.snapshot_date}  {_count(r.households):>9} keluarga  {_count(r.persons):>10} jiwa  "
+                  f"dimuat {r.loaded_at:%Y-%m-%d %H:%M}")
     return 0

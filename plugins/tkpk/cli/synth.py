@@ -40,7 +40,7 @@ def run(args) -> int:
                           mess=args.mess_rate)
     except FileExistsError as exc:
         raise UsageError(str(exc)) from exc
-    dots = lambda n: f"{n:,}".replace(",", ".")  # noqa: E731 - Indonesian thousands separator
+    from tkpk.reports.format import angka as dots
     print(f"Data sintetis ditulis ke {result['out_dir']} dalam {result['seconds']:.1f} detik.")
     print(f"  Registri (snapshot {result['snapshot_date']}): {dots(result['households'])} keluarga, "
           f"{dots(result['persons'])} jiwa")
