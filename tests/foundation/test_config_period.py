@@ -84,3 +84,23 @@ def test_reporting_period_is_previous_month_in_jakarta():
     assert str(reporting_period(datetime(2026, 11, 30, 18, 0, tzinfo=UTC))) == "2026-11"
     assert str(reporting_period(datetime(2027, 1, 10, 0, 0, tzinfo=UTC))) == "2026-12"
     assert str(reporting_period(datetime(2026, 12, 10, tzinfo=UTC), override="2026-10")) == "2026-10"
+
+
+def test_budget_loads_with_bpjs_tk_per_kelurahan(config):
+    bpjs = config.budget.for_program("bpjs_tk")
+    # 50 workers x Rp16.800 x 12 months, for every kelurahan unless listed otherwise; 68 kelurahan make the city pagu
+    assert bpjs.for_kelurahan("1571011001") == bpjs.for_kelurahan("15.71.01.1001") == 10_080_000
+    assert bpjs.tahunan == 68 * 10_080_000
+
+
+def test_budget_for_unknown_program_is_explained(tmp_path):
+    target = _broken(tmp_path, "budget.yaml", "  bpnt:\n", "  bpntt:\n")
+    with pytest.raises(ConfigError, match="bpntt tidak ada di programs.yaml"):
+        load_config(target)
+
+
+def test_budget_kelurahan_exception_must_be_in_kota_jambi(tmp_path):
+    target = _broken(tmp_path, "budget.yaml", "    per_kelurahan: 10080000\n",
+                     "    per_kelurahan: 10080000\n    kelurahan: {\"15.72.01.1001\": 5000000}\n")
+    with pytest.raises(ConfigError, match="bukan kelurahan Kota Jambi"):
+        load_config(target)

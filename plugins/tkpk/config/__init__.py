@@ -83,6 +83,7 @@ class Config:
     types: object  # SubmissionTypesConfig
     programs: object  # ProgramsConfig
     recipients: object  # RecipientsConfig
+    budget: object  # BudgetConfig
     version: str  # sha256 of the YAML files, recorded with each run
 
 
@@ -96,6 +97,7 @@ def config_version(config_dir: Path) -> str:
 
 @lru_cache(maxsize=8)
 def load_config(config_dir: str | Path | None = None) -> Config:
+    from tkpk.config.budget import BudgetConfig
     from tkpk.config.programs import ProgramsConfig
     from tkpk.config.recipients import RecipientsConfig
     from tkpk.config.submissions import OpdsConfig, SubmissionTypesConfig
@@ -110,4 +112,6 @@ def load_config(config_dir: str | Path | None = None) -> Config:
     opds.check_types(types, config_dir / "opds.yaml")
     programs = load_yaml(config_dir / "programs.yaml", ProgramsConfig)
     recipients = load_yaml(config_dir / "recipients.yaml", RecipientsConfig)
-    return Config(opds, types, programs, recipients, config_version(config_dir))
+    budget = load_yaml(config_dir / "budget.yaml", BudgetConfig)
+    budget.check_programs(programs, config_dir / "budget.yaml")
+    return Config(opds, types, programs, recipients, budget, config_version(config_dir))
