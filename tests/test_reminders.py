@@ -49,3 +49,42 @@ def test_reminders_sent_once_with_copy_to_stewards(tmp_path, sqlite_warehouse, c
     assert "5 November 2026" in body and "disnaker_bpjstk" in body and "2 hari lagi" in body
     # the same message id for a copy to a steward and the next day's (skipped) attempt: deterministic
     assert len({m["Message-ID"] for m in messages}) == len(messages)
+
+
+def test_lock_files_and_replaced_files_are_not_a_delivery_for_reminders_discover_or_status(
+        tmp_path, sqlite_warehouse, config):
+    """One rule for "received" (tkpk.ingest.landing.received_files): an Excel/LibreOffice lock file, a file moved to
+    `_diganti/` by `tkpk submit --replace` or folder metadata is no delivery for the reminders, for `discover` and
+    for `tkpk status`; a real file (even one whose name starts with a dot) is one for all three."""
+    from tkpk.ingest import discover
+    from tkpk.status import submission_matrix
+
+    s = _settings(tmp_path, sqlite_warehouse)
+    month = tmp_path / "landing" / "2026-10"
+    for opd in ("dinsos", "disnaker", "dinkes", "disdik", "disdukcapil"):
+        (month / opd).mkdir(parents=True)
+    (month / "dinsos" / "kpm_oktober.xlsx").write_bytes(b"x")  # delivered
+    (month / "disnaker" / ".~lock.bpjstk.xlsx#").write_bytes(b"lock")  # LibreOffice lock file
+    (month / "disnaker" / "~$bpjstk.xlsx").write_bytes(b"lock")  # Excel lock file
+    (month / "dinkes" / "_diganti").mkdir()
+    (month / "dinkes" / "_diganti" / "20261101T080000_bumil.xlsx").write_bytes(b"old")  # replaced earlier
+    (month / "disdik" / ".DS_Store").write_bytes(b"meta")
+    (month / "disdukcapil" / ".rekap.csv").write_bytes(b"x")  # a real file with a dot name: delivered
+
+    due = {d["opd_code"] for d in due_reminders(s, date(2026, 11, 3), config)}
+    assert due == {"disnaker", "dinkes", "disdik"}
+
+    # Before discover ran, `tkpk status` already sees the same deliveries in the landing zone.
+    before = {r["opd_code"]: r for r in submission_matrix(s.database_url, "2026-10", settings=s)["submissions"]}
+    assert {o for o, r in before.items() if r["state"] == "received"} == {"dinsos", "disdukcapil"}
+    assert before["dinsos"]["required"] is True and before["dinsos"]["files"] == 1
+
+    found = discover(s, "2026-10")
+    with_contacts = {o.code for o in config.opds.opds if o.required and o.contacts}
+    # the day-5 OPDs are the ones in the window on 3 November; discover agrees with the reminders on each of them
+    window = {"dinsos", "disnaker", "dinkes", "disdik", "disdukcapil"} & with_contacts
+    missing = {f["opd_code"] for f in found if f["state"] == "missing" and f["opd_code"] in window}
+    assert missing == due
+    matrix = {r["opd_code"]: r["state"] for r in submission_matrix(s.database_url, "2026-10", settings=s)["submissions"]}
+    assert {o for o in window if matrix[o] == "missing"} == due
+    assert {o for o in window if matrix[o] == "received"} == {"dinsos", "disdukcapil"}

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from tkpk.config import load_config
-from tkpk.ingest.landing import deadline_for
+from tkpk.ingest.landing import deadline_for, received_files
 from tkpk.notify.mime import as_bytes, build_message
 from tkpk.notify.smtp import RecipientRefused, SmtpClient, SmtpSettings
 from tkpk.period import Period
@@ -27,18 +27,10 @@ from tkpk.warehouse.models import SendLog
 log = logging.getLogger(__name__)
 
 
-def _has_files(settings: Settings, period: str, opd_code: str) -> bool:
-    import fsspec
-
-    fs, root = fsspec.core.url_to_fs(f"{settings.landing_url.rstrip('/')}/{period}/{opd_code}",
-                                     **(settings.storage_options or {}))
-    if not fs.exists(root):
-        return False
-    return any(not name.rstrip("/").rsplit("/", 1)[-1].startswith(".") for name in fs.ls(root, detail=False))
-
-
 def due_reminders(settings: Settings, today: date, config=None) -> list[dict]:
-    """OPDs (required, with contacts) whose reminder window includes `today` and that have no file for the period."""
+    """OPDs (required, with contacts) whose reminder window includes `today` and that have not delivered every
+    submission type for the period, by the same rule as `discover` (`received_files`): a lock file or an older file
+    moved to `_diganti/` is not a delivery."""
     config = config or load_config(settings.config_dir)
     period = Period(today.year, today.month).previous()
     out = []
@@ -48,7 +40,7 @@ def due_reminders(settings: Settings, today: date, config=None) -> list[dict]:
         deadline = deadline_for(period, opd.deadline_day)
         if not deadline - timedelta(days=config.opds.reminder_days_before) <= today <= deadline:
             continue
-        if _has_files(settings, str(period), opd.code):
+        if all(received_files(settings, period, opd).values()):
             continue
         out.append({"opd_code": opd.code, "period": str(period), "deadline": deadline.isoformat(),
                     "days_left": (deadline - today).days})

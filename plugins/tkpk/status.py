@@ -1,5 +1,9 @@
 """The submission matrix for stewards (`tkpk status --period YYYY-MM`): per OPD and submission type, whether the file
-arrived, was accepted or rejected, row counts, errors, last load time; the period's runs and audit trail."""
+arrived, was accepted or rejected, row counts, errors, last load time; the period's runs and audit trail.
+
+What the warehouse knows (the last `discover` and loads) comes first; given the settings, a type that nothing has
+loaded yet is also looked up in the landing zone with the same rule as `discover` and the reminders
+(`tkpk.ingest.landing.received_files`), so a file a steward has just dropped shows as "diterima (belum dimuat)"."""
 
 from __future__ import annotations
 
@@ -24,7 +28,25 @@ STATE_LABEL = {
 }
 
 
-def submission_matrix(database_url: str, period: str) -> dict:
+def _landed(settings, period: str) -> dict[tuple[str, str], tuple[bool, int]]:
+    """(opd, type) -> (required, number of spreadsheet files) for every type with a delivery in the landing zone."""
+    from tkpk.config import load_config
+    from tkpk.ingest.landing import opd_folders, received_files
+
+    present = opd_folders(settings, period)
+    out = {}
+    for opd in load_config(settings.config_dir).opds.all_opds():
+        if opd.code not in present:
+            continue
+        for type_code, files in received_files(settings, period, opd, present=present).items():
+            if files:
+                out[(opd.code, type_code)] = (bool(opd.required), sum(1 for f in files if f.supported))
+    return out
+
+
+def submission_matrix(database_url: str, period: str, settings=None) -> dict:
+    """The matrix from the warehouse; with `settings`, deliveries not loaded yet come from the landing zone."""
+    landed = _landed(settings, period) if settings is not None else {}
     with session_scope(database_url) as s:
         expected = {
             (e.opd_code, e.submission_type): e
@@ -56,10 +78,13 @@ def submission_matrix(database_url: str, period: str) -> dict:
             )
         )
         rows = []
-        for key in sorted(set(expected) | set(latest)):
+        for key in sorted(set(expected) | set(latest) | set(landed)):
             exp, last, cur = expected.get(key), latest.get(key), current.get(key)
+            files = exp.file_count if exp else len(last.files or []) if last else 0
             if last is not None:
                 state = last.status if last.status != "superseded" else "accepted"
+            elif key in landed and (exp is None or exp.state == "missing"):
+                state, files = "received", landed[key][1]
             elif exp is not None:
                 state = exp.state
             else:
@@ -67,10 +92,10 @@ def submission_matrix(database_url: str, period: str) -> dict:
             rows.append({
                 "opd_code": key[0],
                 "submission_type": key[1],
-                "required": bool(exp.required) if exp else None,
+                "required": bool(exp.required) if exp else landed[key][0] if key in landed else None,
                 "state": state,
                 "state_label": STATE_LABEL.get(state, state),
-                "files": exp.file_count if exp else len(last.files or []) if last else 0,
+                "files": files,
                 "rows_total": last.rows_total if last else 0,
                 "rows_accepted": last.rows_accepted if last else 0,
                 "rows_quarantined": last.rows_quarantined if last else 0,

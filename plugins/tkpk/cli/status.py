@@ -24,6 +24,7 @@ def run(args) -> int:
         period = str(Period.parse(args.period))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    matrix = submission_matrix(args.database_url or Settings.from_env().database_url, period)
+    settings = Settings.from_env()
+    matrix = submission_matrix(args.database_url or settings.database_url, period, settings=settings)
     print(json.dumps(matrix, ensure_ascii=False, indent=2, default=str) if args.json else format_matrix(matrix))
     return 0

@@ -44,7 +44,7 @@ def run(args) -> int:
     from tkpk.cli import UsageError
     from tkpk.cli.validate import prepare, print_human
     from tkpk.config import load_config
-    from tkpk.ingest.landing import files_for_type, landing_folder
+    from tkpk.ingest.landing import landing_folder, received_files
     from tkpk.ingest.validate import validate_file
     from tkpk.settings import Settings
 
@@ -73,9 +73,7 @@ def run(args) -> int:
 
     folder = landing_folder(settings, args.period, opd.code)
     folder.mkdir(parents=True, exist_ok=True)
-    from tkpk.ingest.landing import _list_files
-
-    existing = files_for_type(_list_files(folder), tuple(opd.submissions), type_code)
+    existing = received_files(settings, args.period, opd)[type_code]
     data = Path(args.file).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     name = target_name(Path(args.file).name, type_code, tuple(opd.submissions))

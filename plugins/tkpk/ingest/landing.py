@@ -111,9 +111,15 @@ def folder_url(settings, period: Period | str, opd_code: str | None = None) -> s
     return f"{base}/{opd_code}" if opd_code else base
 
 
-def _list_files(folder, base_url: str | None = None) -> list[FileEntry]:
-    """The files of a landing folder (a UPath), sorted by name; `base_url` is the folder's public URL (default: what
-    the UPath shows, which loses the host of an sftp URL)."""
+def delivered_files(folder, base_url: str | None = None) -> list[FileEntry]:
+    """What counts as delivered in one OPD's landing folder (a UPath): THE definition of "received", shared by
+    `discover`, the deadline reminders (`tkpk.reminders`) and `tkpk status`.
+
+    Every file counts except sub-folders (`_diganti/`, where `tkpk submit --replace` moves older files) and names
+    that are certainly not a submission (`ignored_name`: lock, temporary and folder-metadata files). A missing
+    folder is nothing delivered. Sorted by name; `base_url` is the folder's public URL (default: what the UPath
+    shows, which loses the host of an sftp URL). Extend the rule here (settle time, a `verval/` sub-folder), never
+    in a caller."""
     base_url = (base_url or public_url(str(folder))).rstrip("/")
     try:
         infos = folder.fs.ls(folder.path, detail=True)
@@ -131,6 +137,31 @@ def _list_files(folder, base_url: str | None = None) -> list[FileEntry]:
         out.append(FileEntry(name=name, url=f"{base_url}/{name}", path=str(info["name"]),
                              size=int(info.get("size") or 0), modified=_mtime(info)))
     return sorted(out, key=lambda e: e.name)
+
+
+def opd_folders(settings, period: Period | str, storage_options: dict | None = None) -> set[str]:
+    """Names of the OPD folders under `{landing}/{period}/`: one listing (one request on S3/SFTP)."""
+    month = landing_folder(settings, period, None, storage_options)
+    try:
+        return {str(i["name"]).rstrip("/").rsplit("/", 1)[-1] for i in month.fs.ls(month.path, detail=True)
+                if i.get("type") == "directory"}
+    except FileNotFoundError:
+        return set()
+    except OSError as exc:
+        raise LandingUnreadable(folder_url(settings, period), exc) from exc
+
+
+def received_files(settings, period: Period | str, opd, storage_options: dict | None = None,
+                   present: set[str] | None = None) -> dict[str, list[FileEntry]]:
+    """For each submission type of `opd` (an `Opd` from config), the delivered files of that type for `period`;
+    an empty list means not received. `present` (from `opd_folders`) spares a request per absent folder."""
+    if present is not None and opd.code not in present:
+        entries = []
+    else:
+        entries = delivered_files(landing_folder(settings, period, opd.code, storage_options),
+                                  folder_url(settings, period, opd.code))
+    types = tuple(opd.submissions)
+    return {t: files_for_type(entries, types, t) for t in types}
 
 
 def read_entry(settings, entry: FileEntry, storage_options: dict | None = None) -> bytes:
@@ -154,9 +185,7 @@ def files_for_type(entries: list[FileEntry], opd_types: tuple[str, ...], type_co
 
 def submission_files(settings, period, opd, type_code: str, storage_options: dict | None = None) -> list[FileEntry]:
     """The files of one (period, OPD, type) in the landing zone, sorted by name."""
-    folder = landing_folder(settings, period, opd.code, storage_options)
-    return files_for_type(_list_files(folder, folder_url(settings, period, opd.code)), tuple(opd.submissions),
-                          type_code)
+    return received_files(settings, period, opd, storage_options)[type_code]
 
 
 def deadline_for(period: Period, deadline_day: int) -> date:
@@ -180,20 +209,11 @@ def discover(settings, period: str | Period, opd: str | None = None, storage_opt
         opds = [o for o in opds if o.code == opd]
         if not opds:
             raise KeyError(f"OPD '{opd}' tidak ada di konfigurasi opds.yaml.")
-    month = landing_folder(settings, period, None, storage_options)
-    try:  # one listing of the month folder (one request on S3/SFTP), then one per OPD folder that exists
-        present = {str(i["name"]).rstrip("/").rsplit("/", 1)[-1] for i in month.fs.ls(month.path, detail=True)
-                   if i.get("type") == "directory"}
-    except FileNotFoundError:
-        present = set()
-    except OSError as exc:
-        raise LandingUnreadable(folder_url(settings, period), exc) from exc
+    present = opd_folders(settings, period, storage_options)  # then one listing per OPD folder that exists
     now = datetime.now(UTC)
     found: list[dict] = []
     for o in opds:
-        entries = _list_files(month / o.code, folder_url(settings, period, o.code)) if o.code in present else []
-        for type_code in o.submissions:
-            files = files_for_type(entries, tuple(o.submissions), type_code)
+        for type_code, files in received_files(settings, period, o, storage_options, present).items():
             spreadsheets = [f for f in files if f.supported]
             times = [f.modified for f in files if f.modified]
             found.append({
