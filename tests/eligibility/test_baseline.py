@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from tkpk.eligibility import baseline, rules
-from tkpk.eligibility.bench import engine_month, keep_units, synth_month, synth_registry
+from tkpk.eligibility.bench import engine_month, synth_month, synth_registry
 from tkpk.period import Period
 
 PERIOD = Period.parse("2026-10")
@@ -141,7 +141,7 @@ def month(config):
 
 def run_both(month, programs):
     hh, pp, events, recipients, inputs = month
-    inputs = keep_units(rules.RuleInputs(inputs.completed, inputs.active_households), programs, recipients)
+    inputs = rules.RuleInputs(inputs.completed, inputs.active_households, rules.units_to_keep(programs, recipients))
     decisions, target = engine_month(hh, pp, events, PERIOD, programs, inputs, recipients)
     result = baseline.run(hh, pp, events, PERIOD, programs, recipients, inputs.completed, inputs.active_households,
                           {p.code for p in programs.programs if p.recipients})

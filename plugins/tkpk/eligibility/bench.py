@@ -156,20 +156,6 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def keep_units(inputs: rules.RuleInputs, programs, recipients: pd.DataFrame,
-               prev_decisions: pd.DataFrame | None = None) -> rules.RuleInputs:
-    """Ask the engine to keep this month's recipients and last month's eligible units in its decisions, as the
-    warehouse path does (targeting finds a recipient among the decisions)."""
-    prev_eligible = prev_decisions[prev_decisions["eligible"]] if prev_decisions is not None else None
-    for program in programs.programs:
-        unit = "id_art" if program.unit == "person" else "id_keluarga"
-        ids = [recipients.loc[recipients["program"] == program.code, unit].dropna()]
-        if prev_eligible is not None:
-            ids.append(prev_eligible.loc[prev_eligible["program"] == program.code, unit])
-        inputs.keep[program.code] = pd.Index(pd.concat(ids).unique())
-    return inputs
-
-
 def with_recipient_data(programs) -> set[str]:
     return {p.code for p in programs.programs if p.recipients}
 
@@ -265,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     events = pd.concat([prev["events"], month["events"]], ignore_index=True)
     state = timed("registry_state", rules.registry_state, hh, pp, events, period)
     rec = month["recipients"]
-    inputs = keep_units(month["inputs"], programs, rec, prev_decisions)
+    inputs = month["inputs"]
+    inputs.keep = rules.units_to_keep(programs, rec, prev_decisions[prev_decisions["eligible"]])
     decisions = timed("decide", rules.decide, state, programs, inputs)
     target = timed("targeting", rules.targeting, decisions, rec, programs, with_recipient_data(programs))
     changed = timed("changes", rules.changes, prev_decisions, decisions)

@@ -109,11 +109,7 @@ def evaluate_files(registry_dir: str | Path, period: str | Period, submissions_d
                 r, matcher.resolve(r, program.active_from.match), program.active_from, year)
     recipients = pd.concat(recipients, ignore_index=True) if recipients else pd.DataFrame(
         columns=["program", "row_id", "id_keluarga", "id_art", "kode_kelurahan", "key", "row_rupiah"])
-    for program in programs.programs:
-        unit = "id_art" if program.unit == "person" else "id_keluarga"
-        ids = recipients.loc[recipients["program"] == program.code, unit].dropna() if len(recipients) else []
-        if len(ids):
-            inputs.keep[program.code] = pd.Index(ids.unique())
+    inputs.keep.update(rules.units_to_keep(programs, recipients))
     for program in programs.programs:
         if program.code in with_data:
             sub = recipients[recipients["program"] == program.code]

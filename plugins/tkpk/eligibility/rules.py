@@ -375,6 +375,25 @@ class RuleInputs:
     keep: dict[str, pd.Index] = field(default_factory=dict)
 
 
+def units_to_keep(programs: ProgramsConfig, recipients: pd.DataFrame | None,
+                  previous: pd.DataFrame | None = None) -> dict[str, pd.Index]:
+    """`RuleInputs.keep`: per program, the units the decisions must hold even when not otherwise informative, so
+    targeting finds every recipient among them and the month's changes see every unit eligible last month.
+
+    recipients: this month's recipient rows (`program`, `id_keluarga`, `id_art`; unmatched ids are NaN).
+    previous: last month's eligible units (`program`, `id_keluarga`, `id_art`), or None.
+    The one place for this step: the warehouse run, `tkpk eligibility` on files and the benchmark all call it."""
+    keep = {}
+    for program in programs.programs:
+        unit = "id_art" if program.unit == "person" else "id_keluarga"
+        ids = [frame.loc[frame["program"] == program.code, unit].dropna()
+               for frame in (recipients, previous) if frame is not None and len(frame)]
+        ids = pd.concat(ids).unique() if ids else []
+        if len(ids):
+            keep[program.code] = pd.Index(ids)
+    return keep
+
+
 def _frame(program: Program, ids_kel, ids_art, kel, kec, eligible, benefit, reasons, rank, potential,
            targeting_eligible, mask) -> pd.DataFrame:
     n = int(mask.sum())

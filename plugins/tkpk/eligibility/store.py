@@ -372,20 +372,6 @@ def _eligible_keys(s: Session, period: str) -> pd.DataFrame:
                  .where(EligibilityDecision.period == period, EligibilityDecision.eligible.is_(True)))
 
 
-def _keep(programs: ProgramsConfig, recipients: pd.DataFrame, previous: pd.DataFrame) -> dict[str, pd.Index]:
-    keep = {}
-    for program in programs.programs:
-        unit = "id_art" if program.unit == "person" else "id_keluarga"
-        ids = []
-        if len(recipients):
-            ids.append(recipients.loc[recipients["program"] == program.code, unit].dropna())
-        if len(previous):
-            ids.append(previous.loc[previous["program"] == program.code, unit])
-        if ids:
-            keep[program.code] = pd.Index(pd.concat(ids).unique())
-    return keep
-
-
 def compute_eligibility(settings: Settings, period: str, kecamatan: str | None = None) -> dict:
     """Decisions for every program and unit of the period (one kecamatan, or the whole city), and targeting for the
     recipients linked to those units. Replaces what was there for (period[, kecamatan])."""
@@ -406,7 +392,7 @@ def compute_eligibility(settings: Settings, period: str, kecamatan: str | None =
         clock.lap("read_submissions")
         previous = _eligible_keys(s, str(p.previous()))
         clock.lap("read_previous")
-    sources.inputs.keep = _keep(programs, sources.recipients, previous)
+    sources.inputs.keep = rules.units_to_keep(programs, sources.recipients, previous)
     if kecamatan and not events.empty:
         events = events[events["id_art"].isin(pp["id_art"]) | events["id_keluarga"].isin(hh["id_keluarga"])
                         | events["id_art"].str.startswith("LAHIR-", na=False)]
