@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tkpk.cli import UsageError
+from tkpk.cli.options import add_period
 from tkpk.settings import Settings
 
 
@@ -20,7 +21,7 @@ def register(sub) -> None:
         help="hitung kelayakan program (dari berkas CSV atau dari gudang data)",
         description="Hitung kelayakan setiap program untuk satu bulan, dengan alasan, kuota dan kandidat graduasi.",
     )
-    p.add_argument("--period", required=True, help="periode YYYY-MM, misalnya 2026-10")
+    add_period(p)
     p.add_argument("--registry", help="folder berisi households.csv dan persons.csv (tanpa ini: gudang data)")
     p.add_argument("--submissions", help="folder berisi kiriman bulan itu, <jenis>.csv (mis. disdukcapil_mutasi.csv)")
     p.add_argument("--out", help="berkas keluaran DECISIONS.csv (wajib bersama --registry)")
@@ -44,12 +45,7 @@ def _load_rules(args):
 
 
 def run(args) -> int:
-    from tkpk.period import Period
-
-    try:
-        period = Period.parse(args.period)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    period = args.period
     if args.registry:
         return _run_files(args, period)
     return _run_warehouse(args, period)

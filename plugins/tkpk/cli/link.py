@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from tkpk.cli import UsageError
+from tkpk.cli.options import add_period
 from tkpk.settings import Settings
 
 
@@ -35,7 +36,7 @@ def register(sub) -> None:
     tr.set_defaults(func=run_train)
 
     pe = ps.add_parser("period", help="jalankan langkah linkage bulanan di gudang data")
-    pe.add_argument("--period", required=True, help="YYYY-MM")
+    add_period(pe)
     pe.add_argument("--database-url", default=None)
     pe.set_defaults(func=run_period)
 
@@ -88,12 +89,7 @@ def run_train(args) -> int:
 
 def run_period(args) -> int:
     from tkpk.linkage import link_period
-    from tkpk.period import Period
-
-    try:
-        period = str(Period.parse(args.period))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    period = str(args.period)
     settings = Settings.from_env()
     if args.database_url:
         settings = Settings.from_env(database_url=args.database_url)

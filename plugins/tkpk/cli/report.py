@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from tkpk.cli import UsageError
+from tkpk.cli.options import add_period
 from tkpk.settings import Settings
 
 
@@ -16,11 +17,11 @@ def register(sub) -> None:
     p = sub.add_parser("report", help="buat atau kirim laporan bulanan (HTML, XLSX, e-mail)")
     ps = p.add_subparsers(dest="action", required=True)
     build = ps.add_parser("build", help="hitung angka dan buat semua laporan periode ini di var/reports/PERIODE/")
-    build.add_argument("--period", required=True, help="periode laporan, YYYY-MM")
+    add_period(build)
     build.add_argument("--database-url", default=None)
     build.set_defaults(func=run_build)
     send = ps.add_parser("send", help="kirim laporan yang sudah dibuat (sekali per penerima dan isi)")
-    send.add_argument("--period", required=True, help="periode laporan, YYYY-MM")
+    add_period(send)
     send.add_argument("--resend", action="store_true",
                       help="kirim sekali lagi laporan yang tidak berubah (dicatat di audit log)")
     send.add_argument("--smtp-host", default=None, help="bawaan: TKPK_SMTP_HOST atau 127.0.0.1")
@@ -29,7 +30,7 @@ def register(sub) -> None:
     send.set_defaults(func=run_send)
     lists = ps.add_parser("lists", help="tulis daftar nama (data pribadi, NIK lengkap) satu wilayah ke berkas XLSX, "
                                         "untuk diserahkan lewat jalur aman bila terlalu besar untuk e-mail")
-    lists.add_argument("--period", required=True, help="periode laporan, YYYY-MM")
+    add_period(lists)
     lists.add_argument("--scope", default="kota",
                        help="kota (bawaan), kecamatan:15.71.01 atau kelurahan:15.71.01.1001")
     lists.add_argument("--out", required=True, help="berkas XLSX tujuan")
@@ -39,12 +40,6 @@ def register(sub) -> None:
 
 
 def _settings(args) -> Settings:
-    from tkpk.period import Period
-
-    try:
-        Period.parse(args.period)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
     overrides = {"database_url": args.database_url} if args.database_url else {}
     return Settings.from_env(**overrides)
 
@@ -53,8 +48,8 @@ def run_build(args) -> int:
     from tkpk.reports import build_reports
 
     settings = _settings(args)
-    reports = build_reports(settings, args.period, run_id="cli")
-    print(f"{len(reports)} laporan dibuat di {settings.reports_dir / args.period}:")
+    reports = build_reports(settings, str(args.period), run_id="cli")
+    print(f"{len(reports)} laporan dibuat di {settings.reports_dir / str(args.period)}:")
     for r in reports:
         print(f"  {r['report']:<28} {r['recipients']:>3} penerima")
     return 0
@@ -70,7 +65,7 @@ def run_send(args) -> int:
     if args.smtp_port:
         smtp = dataclasses.replace(smtp, port=args.smtp_port)
     try:
-        result = send_reports(settings, args.period, smtp, resend=args.resend, actor="cli")
+        result = send_reports(settings, str(args.period), smtp, resend=args.resend, actor="cli")
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
     except SendFailed as exc:
@@ -90,7 +85,6 @@ def run_lists(args) -> int:
     from pathlib import Path
 
     from tkpk.config import load_config
-    from tkpk.period import Period
     from tkpk.reports.figures import Scope, load_period_data
     from tkpk.reports.lists import pii_workbook
     from tkpk.warehouse import audit, get_engine, session_scope
@@ -99,7 +93,7 @@ def run_lists(args) -> int:
     scope = Scope.parse(args.scope)
     if scope.kind not in ("kota", "kecamatan", "kelurahan") or (scope.kind != "kota") != bool(scope.code):
         raise UsageError(f"--scope tidak dikenal: {args.scope!r}; pakai kota, kecamatan:KODE atau kelurahan:KODE")
-    period = Period.parse(args.period)
+    period = args.period
     config = load_config(settings.config_dir)
     with get_engine(settings.database_url).connect() as conn:
         data = load_period_data(conn, settings.sql_dir, period)

@@ -3,7 +3,7 @@ queue of uncertain matches (see `tkpk.linkage.review`)."""
 
 from __future__ import annotations
 
-from tkpk.cli import UsageError
+from tkpk.cli.options import add_period
 from tkpk.settings import Settings
 
 
@@ -11,7 +11,7 @@ def register(sub) -> None:
     p = sub.add_parser("review", help="antrean tinjauan pencocokan yang meragukan (ekspor / impor XLSX)")
     ps = p.add_subparsers(dest="action", required=True)
     ex = ps.add_parser("export", help="tulis pasangan yang perlu ditinjau ke XLSX")
-    ex.add_argument("--period", required=True, help="YYYY-MM")
+    add_period(ex)
     ex.add_argument("--out", required=True, help="berkas XLSX")
     ex.add_argument("--show-nik", action="store_true", help="tampilkan NIK dan No KK lengkap (hanya petugas berwenang)")
     ex.add_argument("--database-url", default=None)
@@ -25,12 +25,7 @@ def register(sub) -> None:
 
 def run_export(args) -> int:
     from tkpk.linkage.review import export_review
-    from tkpk.period import Period
-
-    try:
-        period = str(Period.parse(args.period))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    period = str(args.period)
     url = args.database_url or Settings.from_env().database_url
     n = export_review(url, period, args.out, show_nik=args.show_nik)
     masked = "lengkap" if args.show_nik else "disamarkan"

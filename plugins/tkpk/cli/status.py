@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import json
 
+from tkpk.cli.options import add_period
 from tkpk.settings import Settings
 
 
 def register(sub) -> None:
     p = sub.add_parser("status", help="matriks kiriman OPD untuk satu periode")
-    p.add_argument("--period", required=True, help="YYYY-MM")
+    add_period(p)
     p.add_argument("--json", action="store_true", help="keluaran JSON")
     p.add_argument("--database-url", default=None)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from tkpk.cli import UsageError
-    from tkpk.period import Period
     from tkpk.status import format_matrix, submission_matrix
 
-    try:
-        period = str(Period.parse(args.period))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    period = str(args.period)
     settings = Settings.from_env()
     matrix = submission_matrix(args.database_url or settings.database_url, period, settings=settings)
     print(json.dumps(matrix, ensure_ascii=False, indent=2, default=str) if args.json else format_matrix(matrix))

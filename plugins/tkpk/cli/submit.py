@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tkpk.cli.options import add_period
+
 
 def register(sub) -> None:
     from tkpk.cli.validate import strict_usage
@@ -19,7 +21,7 @@ def register(sub) -> None:
     p = sub.add_parser("submit", help="periksa berkas lalu taruh di landing zone (untuk steward)")
     p.add_argument("file", metavar="BERKAS")
     p.add_argument("--opd", required=True, metavar="KODE", help="kode OPD, mis. disnaker atau kel-1571011001")
-    p.add_argument("--period", required=True, metavar="YYYY-MM")
+    add_period(p)
     p.add_argument("--type", dest="type_code", default=None, metavar="JENIS",
                    help="jenis kiriman (wajib bila OPD mengirim lebih dari satu jenis)")
     p.add_argument("--replace", action="store_true",
@@ -63,17 +65,18 @@ def run(args) -> int:
     if type_code not in opd.submissions:
         raise UsageError(f"OPD {opd.code} tidak mengirim jenis '{type_code}' (yang dikirim: "
                          f"{', '.join(opd.submissions)}).")
-    settings, config, stype = prepare(type_code, args.period, args.file)
-    result = validate_file(args.file, stype.code, args.period, settings=settings, config=config)
+    settings, config, stype = prepare(type_code, args.file)
+    period = str(args.period)
+    result = validate_file(args.file, stype.code, period, settings=settings, config=config)
     result.file = args.file
     print_human(result, stype)
     if not result.accepted:
         print("\nBerkas TIDAK ditaruh di landing zone.")
         return 2
 
-    folder = landing_folder(settings, args.period, opd.code)
+    folder = landing_folder(settings, period, opd.code)
     folder.mkdir(parents=True, exist_ok=True)
-    existing = received_files(settings, args.period, opd)[type_code]
+    existing = received_files(settings, period, opd)[type_code]
     data = Path(args.file).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     name = target_name(Path(args.file).name, type_code, tuple(opd.submissions))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tkpk.cli import UsageError
+from tkpk.cli.options import add_period
 
 
 def register(sub) -> None:
@@ -12,7 +13,7 @@ def register(sub) -> None:
                        description="Menulis snapshot registri, kiriman OPD bulanan (XLSX/XLS/CSV, dengan kekacauan "
                                    "seperti berkas asli) dan kunci kebenaran ke folder --out.")
     p.add_argument("--out", required=True, help="folder keluaran (registry/, landing/, truth/)")
-    p.add_argument("--period", required=True, help="bulan pertama, YYYY-MM (misalnya 2026-10)")
+    add_period(p, help="bulan pertama, YYYY-MM (misalnya 2026-10)")
     p.add_argument("--households", type=int, default=3000, help="jumlah keluarga di registri (kota: 170000)")
     p.add_argument("--seed", type=int, default=1, help="benih acak; argumen sama = berkas sama persis")
     p.add_argument("--months", type=int, default=1, help="jumlah bulan berturut-turut (default 1)")
@@ -22,13 +23,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from tkpk.period import Period
     from tkpk.synth import generate
 
-    try:
-        Period.parse(args.period)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
     if args.households < 20:
         raise UsageError("--households minimal 20.")
     if not 1 <= args.months <= 24:
@@ -36,7 +32,7 @@ def run(args) -> int:
     if args.mess_rate < 0:
         raise UsageError("--mess-rate tidak boleh negatif.")
     try:
-        result = generate(Path(args.out), args.period, args.households, args.seed, months=args.months,
+        result = generate(Path(args.out), str(args.period), args.households, args.seed, months=args.months,
                           mess=args.mess_rate)
     except FileExistsError as exc:
         raise UsageError(str(exc)) from exc

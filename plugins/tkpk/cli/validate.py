@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from tkpk.cli.options import add_period
 from tkpk.quality.findings import SEVERITY_LABEL
 
 HUMAN_LIMIT = 50
@@ -45,18 +46,17 @@ def register(sub) -> None:
     )
     p.add_argument("file", metavar="BERKAS", help="berkas .xlsx/.xls/.ods/.csv")
     p.add_argument("--type", required=True, dest="type_code", metavar="JENIS", help="jenis kiriman, mis. dinsos_kpm")
-    p.add_argument("--period", default=None, metavar="YYYY-MM",
-                   help="periode laporan; tanggal acuan E = hari terakhirnya (bawaan: bulan berjalan)")
+    add_period(p, required=False,
+               help="periode laporan; tanggal acuan E = hari terakhirnya (bawaan: bulan berjalan)")
     p.add_argument("--json", action="store_true", help="cetak hasil sebagai satu objek JSON")
     strict_usage(p)
     p.set_defaults(func=run)
 
 
-def prepare(type_code: str, period: str | None, file: str):
-    """Resolve the type, period and file or raise UsageError (exit 1)."""
+def prepare(type_code: str, file: str):
+    """Resolve the type and file or raise UsageError (exit 1); `--period` is checked by its option type."""
     from tkpk.cli import UsageError
     from tkpk.config import load_config
-    from tkpk.period import Period
     from tkpk.settings import Settings
 
     settings = Settings.from_env()
@@ -65,11 +65,6 @@ def prepare(type_code: str, period: str | None, file: str):
         stype = config.types.get(type_code)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
-    if period:
-        try:
-            Period.parse(period)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
     path = Path(file)
     if not path.exists():
         raise UsageError(f"Berkas '{file}' tidak ditemukan.")
@@ -81,8 +76,9 @@ def prepare(type_code: str, period: str | None, file: str):
 def run(args) -> int:
     from tkpk.ingest.validate import validate_file
 
-    settings, config, stype = prepare(args.type_code, args.period, args.file)
-    result = validate_file(args.file, stype.code, args.period, settings=settings, config=config)
+    settings, config, stype = prepare(args.type_code, args.file)
+    period = str(args.period) if args.period else None
+    result = validate_file(args.file, stype.code, period, settings=settings, config=config)
     result.file = args.file
     columns = [c.name for c in stype.columns]
     if args.json:
