@@ -6,10 +6,11 @@ FROM apache/airflow:3.3.2-python3.11
 USER airflow
 WORKDIR /opt/airflow
 
-# Runtime requirements only (requirements.in above its "# dev / test" line), held to the exact versions of
-# requirements.lock as constraints, with apache-airflow pinned so pip can never move the image's Airflow.
+# Runtime requirements only: the runtime section of requirements.in (every line above "# ==== bench / dev"; the
+# bench/dev section holds Splink, DuckDB and the test tools), held to the exact versions of requirements.lock as
+# constraints, with apache-airflow pinned so pip can never move the image's Airflow. bench/ is not copied.
 COPY --chown=airflow:0 requirements.in requirements.lock /opt/tkpk/
-RUN sed '/^# dev \/ test/,$d' /opt/tkpk/requirements.in > /opt/tkpk/requirements-runtime.in \
+RUN sed '/^# ==== bench \/ dev/,$d' /opt/tkpk/requirements.in > /opt/tkpk/requirements-runtime.in \
  && pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" \
       -r /opt/tkpk/requirements-runtime.in -c /opt/tkpk/requirements.lock
 

@@ -38,10 +38,10 @@ test: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check dags plugins tests
+	$(BIN)/ruff check dags plugins tests bench
 
 bench: install
-	$(BIN)/python -m tkpk.bench --scale $(SCALE)
+	$(BIN)/python -m bench --scale $(SCALE)
 
 clean:
 	rm -rf var .pytest_cache

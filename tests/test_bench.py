@@ -1,4 +1,4 @@
-"""Smoke test of the benchmark harness (tkpk.bench): the wrapper measures wall, CPU and peak memory of a real child,
+"""Smoke test of the benchmark harness (bench): the wrapper measures wall, CPU and peak memory of a real child,
 the stage outputs are parsed into the figures BENCHMARKS.md quotes, and a tiny-scale registry step runs end to end."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tkpk.bench import Measurement, last_json, markdown_table, measure
-from tkpk.bench.__main__ import parse_eligibility, parse_ingest, parse_reports
+from bench import Measurement, last_json, markdown_table, measure
+from bench.__main__ import parse_eligibility, parse_ingest, parse_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ def _env() -> dict:
 def test_peak_reports_memory_and_cpu_of_the_child():
     # the child allocates ~200 MB and burns some CPU: the wrapper must see both
     code = "b = bytearray(200 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); s = sum(range(3_000_000)); print(s)"
-    out = subprocess.run([sys.executable, "-m", "tkpk.bench.peak", "--", sys.executable, "-c", code],
+    out = subprocess.run([sys.executable, "-m", "bench.peak", "--", sys.executable, "-c", code],
                          capture_output=True, text=True, env=_env(), check=True)
     info = json.loads(out.stdout.strip().splitlines()[-1])
     assert info["peak_rss_mb"] > 190
@@ -32,7 +32,7 @@ def test_peak_reports_memory_and_cpu_of_the_child():
 
 
 def test_peak_propagates_failure():
-    proc = subprocess.run([sys.executable, "-m", "tkpk.bench.peak", "--", sys.executable, "-c", "raise SystemExit(3)"],
+    proc = subprocess.run([sys.executable, "-m", "bench.peak", "--", sys.executable, "-c", "raise SystemExit(3)"],
                           capture_output=True, text=True, env=_env())
     assert proc.returncode == 3
 
@@ -66,7 +66,7 @@ def test_parsers_read_stage_outputs():
 
 def test_harness_tiny_registry_end_to_end(tmp_path):
     out = tmp_path / "results.json"
-    proc = subprocess.run([sys.executable, "-m", "tkpk.bench", "--scale", "tiny", "--only", "registry", "--repeat", "1",
+    proc = subprocess.run([sys.executable, "-m", "bench", "--scale", "tiny", "--only", "registry", "--repeat", "1",
                            "--out", str(out)], capture_output=True, text=True, env=_env(), cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(out.read_text())

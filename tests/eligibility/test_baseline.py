@@ -1,4 +1,4 @@
-"""The engine against the plain pandas baseline (tkpk.eligibility.baseline) on the benchmark's synthetic registry:
+"""The engine against the plain pandas baseline (bench.eligibility_baseline) on the benchmark's synthetic registry:
 every covered decision (eligible, benefit, quota rank, targeting category, recipients not found) must agree.
 
 The generated month is enriched with the cases the generator does not make: undated events, events of a later
@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tkpk.eligibility import baseline, rules
-from tkpk.eligibility.bench import engine_month, synth_month, synth_registry
+from bench import eligibility_baseline as baseline
+from bench.eligibility import engine_month, synth_month, synth_registry
+from tkpk.eligibility import rules
 from tkpk.period import Period
 
 PERIOD = Period.parse("2026-10")
@@ -203,8 +204,8 @@ def test_agreement_counts_each_kind_of_difference(month, config):
 
 
 def test_bench_reports_the_comparison_to_the_harness(capsys):
-    from tkpk.bench.__main__ import parse_eligibility
-    from tkpk.eligibility.bench import main
+    from bench.__main__ import parse_eligibility
+    from bench.eligibility import main
 
     assert main(["--households", "400", "--repeat", "2"]) == 0
     parsed = parse_eligibility(capsys.readouterr().out)

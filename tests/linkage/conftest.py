@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tkpk.linkage.evaluate import make_registry
+from bench.linkage_evaluate import make_registry
 from tkpk.linkage.model import load_model
 
 SNAPSHOT_DATE = date(2026, 9, 25)

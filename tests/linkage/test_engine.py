@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench.linkage_evaluate import make_submission, score
 from tkpk.cli import main as cli
 from tkpk.linkage.compare import nik_levels
-from tkpk.linkage.evaluate import make_submission, score
 from tkpk.linkage.files import LINK_COLUMNS, link_frames
 
 REFERENCE = date(2026, 10, 31)

@@ -81,7 +81,7 @@ def test_link_step_on_the_warehouse(warehouse, tmp_path, registry_persons):
 
 def test_partitioned_warehouse_run_equals_whole_file_run(sqlite_warehouse, tmp_path, registry_persons, model):
     """The mapped tasks (prepare -> one task per kecamatan -> finalize) give the links of one whole run."""
-    from tkpk.linkage.evaluate import make_submission
+    from bench.linkage_evaluate import make_submission
 
     load_world(sqlite_warehouse, tmp_path, registry_persons)
     rows, _truth = make_submission(registry_persons, 300, seed=21)

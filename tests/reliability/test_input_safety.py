@@ -18,7 +18,7 @@ import yaml
 from tests.reliability.conftest import PERIOD, ROOT, make_settings, put
 from tests.reliability.rows import RowMaker, csv_bytes, table, xlsx_bytes
 
-CODE_DIRS = [ROOT / "plugins" / "tkpk", ROOT / "plugins" / "tkpk_airflow", ROOT / "dags"]
+CODE_DIRS = [ROOT / "plugins" / "tkpk", ROOT / "plugins" / "tkpk_airflow", ROOT / "dags", ROOT / "bench"]
 SQL_CALLS = {"text", "execute", "executemany", "exec_driver_sql", "copy_expert", "copy", "sql", "query",
              "read_sql", "read_sql_query", "executescript"}
 # (file relative to the project, enclosing function): why the interpolation is safe. Values never reach these.
@@ -26,12 +26,12 @@ ALLOWED = {
     ("plugins/tkpk/warehouse/bulk.py", "_copy"):
         "COPY target table and column names from the SQLAlchemy Table; the rows go through COPY's data stream",
     ("plugins/tkpk/warehouse/__init__.py", "analyze"): "ANALYZE of a table name from the SQLAlchemy models, quoted",
-    ("plugins/tkpk/eligibility/bench.py", "_bench_warehouse"):
+    ("bench/eligibility.py", "_bench_warehouse"):
         "CREATE/DROP DATABASE of a name the benchmark generates",
-    ("plugins/tkpk/ingest/bench.py", "_pg_database"): "CREATE/DROP DATABASE of a name the benchmark generates",
-    ("plugins/tkpk/ingest/bench.py", "drop"): "DROP DATABASE of a name the benchmark generates",
-    ("plugins/tkpk/bench/__main__.py", "scratch"): "CREATE/DROP DATABASE of a name the benchmark generates (uuid)",
-    ("plugins/tkpk/bench/__main__.py", "drop"): "DROP DATABASE of a name the benchmark generates (uuid)",
+    ("bench/ingest.py", "_pg_database"): "CREATE/DROP DATABASE of a name the benchmark generates",
+    ("bench/ingest.py", "drop"): "DROP DATABASE of a name the benchmark generates",
+    ("bench/__main__.py", "scratch"): "CREATE/DROP DATABASE of a name the benchmark generates (uuid)",
+    ("bench/__main__.py", "drop"): "DROP DATABASE of a name the benchmark generates (uuid)",
 }
 
 

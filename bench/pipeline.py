@@ -3,7 +3,7 @@ measure the pipeline step by step (wall, CPU, peak memory per step) without Airf
 partitioned by kecamatan exactly as the DAG maps them (prepare_linkage -> link_partition per kecamatan ->
 finalize_linkage; derive_events -> compute_eligibility per kecamatan -> finalize_eligibility).
 
-`python -m tkpk.bench.pipeline STEP --period 2026-10 [--run-id R] [--partition K] [--registry DIR --snapshot-date D]`
+`python -m bench.pipeline STEP --period 2026-10 [--run-id R] [--partition K] [--registry DIR --snapshot-date D]`
 Settings come from the TKPK_* environment (the harness points them at a scratch var dir and database). Prints one JSON
 object (counts and timings only, never personal data) on its last line.
 """
@@ -100,7 +100,7 @@ def run_step(step: str, period: str, run_id: str, partition: str | None = None, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tkpk.bench.pipeline")
+    parser = argparse.ArgumentParser(prog="bench.pipeline")
     parser.add_argument("step", choices=STEPS)
     parser.add_argument("--period", default="2026-10")
     parser.add_argument("--run-id", default="bench")

@@ -1,6 +1,6 @@
 """Benchmark of the eligibility engine at city scale (not a test).
 
-    python -m tkpk.eligibility.bench --households 170000 [--repeat 3] [--warehouse sqlite|postgres] [--seed 1]
+    python -m bench.eligibility --households 170000 [--repeat 3] [--warehouse sqlite|postgres] [--seed 1]
 
 Generates a registry with numpy over Kota Jambi's kelurahan codes (about 3.8 persons per household), a month of
 events (deaths, moves, births, pregnancies, enrolment), recipients for every program with recipient data, RTLH
@@ -8,11 +8,11 @@ history and PKH status; then times each step of the engine (registry state at E,
 against the previous month) and reports the peak memory of the process.
 
 Then, in the same process and on the same data, the engine against a plain pandas implementation of the rules
-(`tkpk.eligibility.baseline`): both after a warm-up run, interleaved, median of --repeat runs of what both do
+(`bench.eligibility_baseline`): both after a warm-up run, interleaved, median of --repeat runs of what both do
 (registry state at E + decisions + targeting; the engine's reasons are part of its decisions, changes are not
 timed here), the ratio engine/baseline, and the agreement: per program, the (unit, program) decisions, benefits,
 quota ranks and targeting categories where the two differ (expected: 0). The last stdout line is one JSON object
-with these figures (read by `python -m tkpk.bench`).
+with these figures (read by `python -m bench`).
 
 With --warehouse it also loads the snapshot into a fresh warehouse and times `run_period` end to end
 (derive_events, compute_eligibility, finalize).
@@ -30,8 +30,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from bench import eligibility_baseline as baseline
 from tkpk.config import load_config
-from tkpk.eligibility import baseline, rules
+from tkpk.eligibility import rules
 from tkpk.normalize.kelurahan import KelurahanIndex
 from tkpk.period import Period
 

@@ -1,9 +1,9 @@
 """Benchmark of the matcher against its targets and against a Splink 5 + DuckDB baseline on the same data and
 machine:
 
-    python -m tkpk.linkage.bench --persons 1000000 --rows 100000
+    python -m bench.linkage --persons 1000000 --rows 100000
 
-1. Labelled synthetic data (`tkpk.linkage.evaluate`, or `--data DIR` with persons.csv, rows.csv, truth.csv),
+1. Labelled synthetic data (`bench.linkage_evaluate`, or `--data DIR` with persons.csv, rows.csv, truth.csv),
    cached under var/bench/linkage/.
 2. Our run: the CLI contract `tkpk link --registry ... --submission ... --out ...` in a child process, timed as a
    whole (reading, normalising, matching with the saved model, writing), peak memory of the process.
@@ -34,7 +34,7 @@ def data_dir(base: Path, persons: int, rows: int, seed: int, source: str) -> Pat
 
 
 def generate(folder: Path, persons: int, rows: int, seed: int) -> Path:
-    from tkpk.linkage.evaluate import make_registry, make_submission
+    from bench.linkage_evaluate import make_registry, make_submission
 
     if (folder / "truth.csv").exists():
         return folder
@@ -82,7 +82,7 @@ def run_ours(folder: Path, out: Path) -> dict:
 
 
 def run_splink_child(folder: Path, out: Path) -> dict:
-    wall, peak, cpu, text = _watch([sys.executable, "-m", "tkpk.linkage.bench", "--splink-run", str(folder), str(out)])
+    wall, peak, cpu, text = _watch([sys.executable, "-m", "bench.linkage", "--splink-run", str(folder), str(out)])
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_mb": round(peak), "output": text.strip()[-400:]}
 
 
@@ -167,7 +167,7 @@ def splink_link(folder: Path, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tkpk.linkage.bench", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m bench.linkage", description=__doc__.split("\n\n")[0])
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=7)
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import os
 
-    from tkpk.linkage.evaluate import score
+    from bench.linkage_evaluate import score
     from tkpk.settings import Settings
 
     print(f"load average before the run: {os.getloadavg()[0]:.1f} (other jobs on the machine slow the wall time)")

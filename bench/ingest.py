@@ -1,4 +1,4 @@
-"""Benchmark of ingestion (not a test): `python -m tkpk.ingest.bench [--rows-xlsx N] [--rows-csv N] [--pg URL]`.
+"""Benchmark of ingestion (not a test): `python -m bench.ingest [--rows-xlsx N] [--rows-csv N] [--pg URL]`.
 
 1. A 100,000-row XLSX submission (title rows, NIK as text, Indonesian dates and amounts) read and checked by
    `validate_file`, against `pandas.read_excel(engine="calamine")` reading the same file (target: at most 3x).
@@ -169,7 +169,7 @@ def _server_cpu(url: str) -> float | None:
 def _run(task: str, args: dict) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2]) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, "-m", "tkpk.ingest.bench", "--child", task, json.dumps(args)],
+    proc = subprocess.run([sys.executable, "-m", "bench.ingest", "--child", task, json.dumps(args)],
                           capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{task} failed:\n{proc.stderr[-3000:]}")

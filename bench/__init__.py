@@ -1,10 +1,22 @@
 """`make bench`: one harness that measures every stage as the pipeline runs it, at city or province scale.
 
+This package is not part of the product: it measures and checks `tkpk` from outside (the Docker image does not
+contain it, and nothing under plugins/ or dags/ imports it; tests/test_layout.py holds that). It needs the
+bench/dev requirements (Splink and DuckDB for the linkage baseline) on top of the runtime set.
+
+  bench/__main__.py            the harness (`python -m bench`, `make bench`)
+  bench/peak.py, pipeline.py   one measured process; the DAG's task bodies run one by one
+  bench/ingest.py              read + check vs pandas/calamine, PostgreSQL load rate
+  bench/linkage.py             our matcher vs the Splink 5 + DuckDB baseline
+  bench/linkage_evaluate.py    the labelled linkage test bed (synthetic registry, messy rows, truth, metrics)
+  bench/eligibility.py         the rules engine vs the plain pandas oracle
+  bench/eligibility_baseline.py  that oracle: the rules as boolean masks and merges (also used by the tests)
+  bench/reports.py             build and send every report on a city-sized warehouse
+
 Each measurement runs in a fresh subprocess so peak memory (ru_maxrss from wait4) belongs to that step alone; wall
 time is the median of `--repeat` runs. Synthetic data comes from `tkpk synth`, cached under `.bench/` by seed and size.
-Stage benchmarks that compare against a floor or a peer (calamine/read_csv, Splink, plain pandas) live beside their
-stage (`tkpk.<stage>.bench`) and print one JSON object per measurement on their last stdout line; this harness
-collects them into `var/bench/results-<scale>.json` and a Markdown table for BENCHMARKS.md.
+Stage benchmarks print one JSON object per measurement on their last stdout line; this harness collects them into
+`var/bench/results-<scale>.json` and a Markdown table for BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -91,7 +103,7 @@ def measure(step: str, argv: list[str], *, repeat: int, rows: int | None = None,
     for _ in range(repeat):
         if setup:
             subprocess.run(setup, check=True, cwd=PROJECT_ROOT, env=env, capture_output=True)
-        wrapped = [sys.executable, "-m", "tkpk.bench.peak", "--", *argv]
+        wrapped = [sys.executable, "-m", "bench.peak", "--", *argv]
         out = run_measured(wrapped, env=env)
         info = json.loads(out.strip().splitlines()[-1])
         walls.append(info["wall_s"])

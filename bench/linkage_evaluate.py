@@ -1,6 +1,6 @@
 """A labelled test bed for the matcher: a synthetic registry, a messy month of submitted rows with the truth, and
 the metrics the targets are stated in (precision of `linked`, recall per row, within-month duplicate pairs, review
-share). Used by `tkpk.linkage.bench`, by `tkpk link train` during development, and (small) by the tests.
+share). Used by `bench.linkage`, by `tkpk link train` during development, and (small) by the tests.
 
 The registry has what makes linkage hard in Kota Jambi: households on one No KK whose NIKs differ only in the serial,
 twins (same birth date, names sharing tokens), siblings named after one pattern (`Muhammad Rizki`/`Muhammad Rizal`),

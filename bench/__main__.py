@@ -1,14 +1,14 @@
-"""`python -m tkpk.bench --scale tiny|city|province [--repeat 3] [--only synth,registry,...] [--db sqlite|postgres]`.
+"""`python -m bench --scale tiny|city|province [--repeat 3] [--only synth,registry,...] [--db sqlite|postgres]`.
 
 Steps (each measured in its own process: wall, CPU user+sys, peak RSS, load average at start):
   synth        `tkpk synth` for the scale (registry + one month of submissions)
   registry     `tkpk registry load` of the synthetic snapshot into a fresh SQLite warehouse
-  ingest       `tkpk.ingest.bench`: 100k-row XLSX read+check vs pandas+calamine, 1M-row CSV, PostgreSQL load rate
-  linkage      `tkpk.linkage.bench`: ours vs the Splink 5 + DuckDB baseline on the same data (accuracy, time)
-  eligibility  `tkpk.eligibility.bench`: the rules engine over the synthetic registry (in memory), vs a plain pandas
+  ingest       `bench.ingest`: 100k-row XLSX read+check vs pandas+calamine, 1M-row CSV, PostgreSQL load rate
+  linkage      `bench.linkage`: ours vs the Splink 5 + DuckDB baseline on the same data (accuracy, time)
+  eligibility  `bench.eligibility`: the rules engine over the synthetic registry (in memory), vs a plain pandas
                implementation of the rules on the same data (time ratio, disagreements)
-  reports      `tests/reports/bench_reports.py`: build and send every report
-  pipeline     the monthly run step by step on the synthetic month, as the DAG calls it (tkpk.bench.pipeline),
+  reports      `bench/reports.py`: build and send every report
+  pipeline     the monthly run step by step on the synthetic month, as the DAG calls it (bench.pipeline),
                linkage and eligibility partitioned by kecamatan; one run
   wholerun     `airflow dags test tkpk_monthly` on the synthetic month through the embedded setup; one run
 """
@@ -25,7 +25,7 @@ import time
 import uuid
 from pathlib import Path
 
-from tkpk.bench import SCALES, Measurement, machine, markdown_table, measure
+from bench import SCALES, Measurement, machine, markdown_table, measure
 from tkpk.settings import PROJECT_ROOT
 
 PY = sys.executable
@@ -108,7 +108,7 @@ def step_registry(scale: str, repeat: int) -> list[dict]:
 
 
 def parse_ingest(stdout: str) -> dict:
-    from tkpk.bench import last_json
+    from bench import last_json
 
     r = last_json(stdout)
     out = {}
@@ -127,7 +127,7 @@ def parse_ingest(stdout: str) -> dict:
 
 
 def step_ingest(scale: str, repeat: int) -> list[dict]:
-    m = measure("ingest: read + check (+ PostgreSQL load)", [PY, "-m", "tkpk.ingest.bench", *STAGE_ARGS[scale]["ingest"]],
+    m = measure("ingest: read + check (+ PostgreSQL load)", [PY, "-m", "bench.ingest", *STAGE_ARGS[scale]["ingest"]],
                 repeat=repeat, parse=parse_ingest, log=log_path(scale, "ingest"))
     return [m.as_dict()]
 
@@ -147,13 +147,13 @@ def step_linkage(scale: str) -> list[dict]:
             res["splink_over_tkpk_time"] = r["ratio_splink_over_tkpk"]
         return res
 
-    m = measure(f"linkage bench ({args[1]} persons, {args[3]} rows)", [PY, "-m", "tkpk.linkage.bench", *args,
+    m = measure(f"linkage bench ({args[1]} persons, {args[3]} rows)", [PY, "-m", "bench.linkage", *args,
                 "--json", str(out)], repeat=1, parse=parse, log=log_path(scale, "linkage"))
     return [m.as_dict()]
 
 
 def parse_eligibility(stdout: str) -> dict:
-    from tkpk.bench import last_json
+    from bench import last_json
 
     out = {}
     for line in stdout.splitlines():
@@ -171,7 +171,7 @@ def parse_eligibility(stdout: str) -> dict:
 
 
 def step_eligibility(scale: str, repeat: int) -> list[dict]:
-    m = measure("eligibility engine vs plain pandas (in memory)", [PY, "-m", "tkpk.eligibility.bench",
+    m = measure("eligibility engine vs plain pandas (in memory)", [PY, "-m", "bench.eligibility",
                 *STAGE_ARGS[scale]["eligibility"]], repeat=repeat, parse=parse_eligibility,
                 log=log_path(scale, "eligibility"))
     return [m.as_dict()]
@@ -187,7 +187,7 @@ def parse_reports(stdout: str) -> dict:
 
 
 def step_reports(scale: str, repeat: int) -> list[dict]:
-    m = measure("reports: fill + build + send", [PY, str(PROJECT_ROOT / "tests" / "reports" / "bench_reports.py"),
+    m = measure("reports: fill + build + send", [PY, "-m", "bench.reports",
                 *STAGE_ARGS[scale]["reports"]], repeat=repeat, parse=parse_reports, log=log_path(scale, "reports"))
     return [m.as_dict()]
 
@@ -230,7 +230,7 @@ def step_pipeline(scale: str, db: str) -> list[dict]:
     data = ensure_data(scale)
     env, cleanup = scratch(scale, "pipeline", db)
     results: list[dict] = []
-    base = [PY, "-m", "tkpk.bench.pipeline"]
+    base = [PY, "-m", "bench.pipeline"]
     tag = f"pipeline/{db}"
 
     def run(step: str, *extra: str, label: str | None = None) -> dict:
@@ -288,7 +288,7 @@ def step_wholerun(scale: str, db: str, repeat: int = 1) -> list[dict]:
         try:
             (var / "airflow").mkdir(parents=True, exist_ok=True)
             setups.append(measure("wholerun: warehouse migrate + registry load",
-                                  [PY, "-m", "tkpk.bench.pipeline", "setup", "--registry", str(data / "registry"),
+                                  [PY, "-m", "bench.pipeline", "setup", "--registry", str(data / "registry"),
                                    "--snapshot-date", manifest(data)["snapshot_date"]], repeat=1, env=env))
             with MailSink(var / "outbox") as sink:
                 aenv = {**airflow_env(var, sink.port), **{k: v for k, v in env.items() if k.startswith("TKPK_")}}
@@ -339,7 +339,7 @@ DEFAULT_STEPS = {"tiny": ["synth", "registry", "ingest", "linkage", "eligibility
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tkpk.bench")
+    parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--scale", choices=sorted(SCALES), default="city")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", default=None, help=f"comma-separated subset of {','.join(STEPS)}")

@@ -3,7 +3,7 @@ bench harness so every measured run has its own memory and CPU figure (the rusag
 descendants it waited for). The machine's load average at the start is recorded too: on a shared machine wall time
 is distorted by other work, CPU time much less so.
 
-`python -m tkpk.bench.peak -- CMD ...`; the command's stdout is in the JSON (`measure` keeps it as the step's log).
+`python -m bench.peak -- CMD ...`; the command's stdout is in the JSON (`measure` keeps it as the step's log).
 """
 
 from __future__ import annotations

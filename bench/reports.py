@@ -1,6 +1,6 @@
 """Benchmark (not a test): build and send the monthly reports on a city-sized warehouse.
 
-    .venv/bin/python tests/reports/bench_reports.py [--households 170000] [--database-url URL]
+    .venv/bin/python -m bench.reports [--households 170000] [--database-url URL]
 
 Fills a fresh warehouse with two months of synthetic decisions and targeting rows for all 68 kelurahan (bulk inserts,
 shaped like the stages' output), then times `build_reports` (SQL figures, charts, HTML, XLSX) and `send_reports`
@@ -18,7 +18,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
 
