@@ -88,3 +88,20 @@ def test_lock_files_and_replaced_files_are_not_a_delivery_for_reminders_discover
     matrix = {r["opd_code"]: r["state"] for r in submission_matrix(s.database_url, "2026-10", settings=s)["submissions"]}
     assert {o for o in window if matrix[o] == "missing"} == due
     assert {o for o in window if matrix[o] == "received"} == {"dinsos", "disdukcapil"}
+
+
+def test_status_still_shows_the_warehouse_when_the_landing_zone_cannot_be_read(tmp_path, sqlite_warehouse,
+                                                                               monkeypatch):
+    from tkpk.ingest import landing
+    from tkpk.ingest.errors import LandingUnreadable
+    from tkpk.status import format_matrix, submission_matrix
+
+    s = _settings(tmp_path, sqlite_warehouse)
+
+    def unreadable(*_args, **_kwargs):
+        raise LandingUnreadable("sftp://landing.example/2026-10", PermissionError(13, "denied"))
+
+    monkeypatch.setattr(landing, "opd_folders", unreadable)
+    matrix = submission_matrix(s.database_url, "2026-10", settings=s)
+    assert matrix["submissions"] == [] and "tidak dapat dibaca (akses ditolak)" in matrix["landing_error"]
+    assert "Status di atas hanya dari gudang data." in format_matrix(matrix)

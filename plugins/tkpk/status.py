@@ -45,8 +45,16 @@ def _landed(settings, period: str) -> dict[tuple[str, str], tuple[bool, int]]:
 
 
 def submission_matrix(database_url: str, period: str, settings=None) -> dict:
-    """The matrix from the warehouse; with `settings`, deliveries not loaded yet come from the landing zone."""
-    landed = _landed(settings, period) if settings is not None else {}
+    """The matrix from the warehouse; with `settings`, deliveries not loaded yet come from the landing zone. A landing
+    zone that cannot be read leaves the warehouse's view and says so (`landing_error`)."""
+    landed, landing_error = {}, None
+    if settings is not None:
+        from tkpk.ingest.errors import LandingUnreadable
+
+        try:
+            landed = _landed(settings, period)
+        except LandingUnreadable as exc:  # the warehouse's matrix is still worth showing
+            landing_error = exc.message
     with session_scope(database_url) as s:
         expected = {
             (e.opd_code, e.submission_type): e
@@ -116,7 +124,10 @@ def submission_matrix(database_url: str, period: str, settings=None) -> dict:
              "details": a.details}
             for a in s.scalars(select(AuditLog).where(AuditLog.period == period).order_by(AuditLog.at))
         ]
-    return {"period": period, "submissions": rows, "runs": runs, "audit": audit}
+    out = {"period": period, "submissions": rows, "runs": runs, "audit": audit}
+    if landing_error:
+        out["landing_error"] = landing_error
+    return out
 
 
 def format_matrix(matrix: dict) -> str:
@@ -131,6 +142,8 @@ def format_matrix(matrix: dict) -> str:
         )
         if r["rejection_reason"]:
             lines.append(f"{'':<16} alasan: {r['rejection_reason'][:200]}")
+    if matrix.get("landing_error"):
+        lines.append(f"Catatan: {matrix['landing_error']} Status di atas hanya dari gudang data.")
     if matrix["runs"]:
         lines.append("")
         lines.append("Run:")
