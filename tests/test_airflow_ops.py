@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -34,7 +32,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.ops.airflow_stack import free_port
+from tests.ops.airflow_stack import AirflowProcesses, free_port
 from tests.reliability.conftest import table_checksums
 from tests.test_airflow_run import AIRFLOW, _airflow, _messages
 
@@ -58,7 +56,7 @@ RUN_TIMEOUT = 300
 # still go through the scheduler, the executor, the task supervisor and the execution API as in production.
 WARM_SCHEDULER = """
 import sys
-import great_expectations, pandas, splink  # noqa: F401
+import great_expectations, pandas  # noqa: F401
 import tkpk.eligibility.store, tkpk.ingest.load, tkpk.linkage.monthly, tkpk.reports.build  # noqa: F401
 from airflow.__main__ import main
 sys.argv = ["airflow", "scheduler"]
@@ -66,16 +64,16 @@ sys.exit(main())
 """
 
 
-class SchedulerStack:
+class SchedulerStack(AirflowProcesses):
     """`airflow api-server` and `airflow scheduler` (LocalExecutor) sharing one AIRFLOW_HOME with an SQLite metadata
     database, one JWT secret and the execution API at 127.0.0.1:<free port>. Runs come only from the test (job
-    schedule off: an unpaused DAG would otherwise get a run for the latest cron point before today)."""
+    schedule off: an unpaused DAG would otherwise get a run for the latest cron point before today). Starting,
+    waiting and stopping the processes is `AirflowProcesses` (tests/ops/airflow_stack.py)."""
 
     def __init__(self, work: Path, env: dict):
-        self.work = work
-        self.work.mkdir(parents=True, exist_ok=True)
+        work.mkdir(parents=True, exist_ok=True)
+        super().__init__(work, env)
         self.base = f"http://127.0.0.1:{free_port()}"
-        self.env = dict(env)
         self.env.update({
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base}/execution/",
             "AIRFLOW__API__BASE_URL": self.base,
@@ -89,71 +87,20 @@ class SchedulerStack:
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         })
-        self.procs: dict[str, tuple[subprocess.Popen, object]] = {}
         self._token: str | None = None
-
-    def cli(self, *args: str, timeout: float = 300) -> str:
-        done = subprocess.run([AIRFLOW, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
-        assert done.returncode == 0, f"airflow {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}" \
-                                     f"\n{done.stderr[-3000:]}"
-        return done.stdout
 
     def prepare(self) -> None:
         """Metadata database and the serialized DAG (what the dag-processor would write)."""
-        self.cli("db", "migrate")
-        self.cli("dags", "reserialize")
+        self.run_cli(["db", "migrate"], timeout=300)
+        self.run_cli(["dags", "reserialize"], timeout=300)
 
     def start(self) -> None:
         host, port = self.base.removeprefix("http://").split(":")
-        self._spawn("api-server", [AIRFLOW, "api-server", "--host", host, "--port", port, "--workers", "1"])
-        self._spawn("scheduler", [sys.executable, "-c", WARM_SCHEDULER])
-        deadline = time.monotonic() + 120
-        while True:
-            self._check_alive()
-            try:
-                with urllib.request.urlopen(f"{self.base}/api/v2/version", timeout=3) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"api-server not ready:\n{self.tail('api-server')}"
-            time.sleep(1)
+        self.spawn("api-server", [AIRFLOW, "api-server", "--host", host, "--port", port, "--workers", "1"])
+        self.spawn("scheduler", [sys.executable, "-c", WARM_SCHEDULER])
+        self.wait_for_api(self.base)
         with urllib.request.urlopen(f"{self.base}/auth/token", timeout=10) as r:
             self._token = json.load(r)["access_token"]
-
-    def _spawn(self, name: str, args: list) -> None:
-        log = open(self.work / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
-        proc = subprocess.Popen([str(a) for a in args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        self.procs[name] = (proc, log)
-
-    def _check_alive(self) -> None:
-        for name, (proc, _) in self.procs.items():
-            assert proc.poll() is None, f"{name} exited with {proc.returncode}:\n{self.tail(name)}"
-
-    def tail(self, name: str, chars: int = 4000) -> str:
-        path = self.work / f"{name}.log"
-        return path.read_text(errors="replace")[-chars:] if path.exists() else ""
-
-    def stop(self) -> None:
-        """End the process groups this stack started (the scheduler's executor workers and task supervisors, the
-        api-server's workers), also on failure."""
-        for proc, _ in self.procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        for proc, log in self.procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
-            log.close()
-        self.procs.clear()
 
     # -- the REST API the UI uses ------------------------------------------------------------------------------------
     def api(self, method: str, path: str, body: dict | None = None):
@@ -180,7 +127,7 @@ class SchedulerStack:
     def wait_until(self, done, what: str, timeout: float = RUN_TIMEOUT):
         deadline = time.monotonic() + timeout
         while True:
-            self._check_alive()
+            self.check_alive()
             value = done()
             if value:
                 return value
@@ -298,8 +245,8 @@ def test_backfill_of_two_past_months_equals_the_scheduled_runs(tmp_path):
             stack.prepare()
             # One run at a time, oldest first: a month's eligibility reads the month before (quota keep, changes);
             # the default --max-active-runs (10) would run both months at once.
-            stack.cli("backfill", "create", "--dag-id", DAG_ID, "--from-date", SCHEDULED["2026-09"],
-                      "--to-date", SCHEDULED["2026-10"], "--max-active-runs", "1")
+            stack.run_cli(["backfill", "create", "--dag-id", DAG_ID, "--from-date", SCHEDULED["2026-09"],
+                           "--to-date", SCHEDULED["2026-10"], "--max-active-runs", "1"], timeout=300)
             stack.start()
             runs = stack.wait_until(lambda: _finished(stack.runs(), 2), "backfill runs")
             tis = {r["dag_run_id"]: stack.task_instances(r["dag_run_id"]) for r in runs}

@@ -8,6 +8,9 @@ apache/airflow#49646) and reach the execution API at `http://127.0.0.1:<port>/ex
 
 Each worker gets its own Celery hostname and a `[core] hostname_callable` that returns it, so the hostname recorded on
 every task instance names the worker that ran it. `stop()` ends every process group it started, also on failure.
+
+`AirflowProcesses` is the process handling itself (spawn in a process group with a log file, run the CLI, wait for the
+api-server, tail a log, stop every group), shared with the LocalExecutor stack of tests/test_airflow_ops.py.
 """
 
 from __future__ import annotations
@@ -106,9 +109,81 @@ def drop_pg_database(url: str) -> None:
     admin.dispose()
 
 
+class AirflowProcesses:
+    """Airflow processes started by a test: each in its own process group (so `stop()` also ends the task
+    supervisors and api-server workers it forks), output in `<work>/<name>.log`, one environment `env`."""
+
+    def __init__(self, work: Path, env: dict | None = None):
+        self.work = work
+        self.env = dict(env or {})
+        self.procs: dict[str, tuple[subprocess.Popen, object]] = {}
+
+    def run_cli(self, args: list[str], timeout: float = 120) -> str:
+        """`airflow ARGS...` to completion; its stdout, or RuntimeError with the end of its output."""
+        done = subprocess.run([str(AIRFLOW), *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"airflow {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}\n"
+                               f"{done.stderr[-3000:]}")
+        return done.stdout
+
+    def spawn(self, name: str, argv: list, env: dict | None = None) -> None:
+        """Start `argv` (a whole command line) as process `name` in a new session."""
+        log = open(self.work / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
+        proc = subprocess.Popen([str(a) for a in argv], env=env or self.env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs[name] = (proc, log)
+
+    def check_alive(self) -> None:
+        for name, (proc, _) in self.procs.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.tail(name)}")
+
+    def tail(self, name: str, chars: int = 4000) -> str:
+        path = self.work / f"{name}.log"
+        return path.read_text(errors="replace")[-chars:] if path.exists() else ""
+
+    def api_ready(self, base_url: str) -> bool:
+        try:
+            with urllib.request.urlopen(f"{base_url}/api/v2/version", timeout=3) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def wait_for_api(self, base_url: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.api_ready(base_url):
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"api-server not ready after {timeout:.0f} s:\n{self.tail('api-server')}")
+            time.sleep(1)
+
+    def stop(self) -> None:
+        """End every process group started here (SIGTERM, then SIGKILL after 30 s for what is left); idempotent."""
+        for proc, _log in self.procs.values():
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 30
+        for proc, log in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            try:  # the group may hold children (task supervisors, gunicorn/uvicorn workers) after the leader exits
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+            log.close()
+        self.procs.clear()
+
+
 @dataclass
-class AirflowStack:
-    """One Airflow deployment: `start()`, `trigger()`, `wait_for_run()`, `stop()` (also a context manager)."""
+class AirflowStack(AirflowProcesses):
+    """One Airflow deployment: `start()`, `trigger()`, `wait_for_run()`, `stop()` (also a context manager). The
+    dataclass fields `work`, `env` and `procs` are what `AirflowProcesses` works on."""
 
     work: Path
     dags_folder: Path
@@ -172,56 +247,30 @@ class AirflowStack:
         self.env = env
         self.run_cli(["db", "migrate"], timeout=300)
 
-    def run_cli(self, args: list[str], timeout: float = 120) -> str:
-        done = subprocess.run([str(AIRFLOW), *args], env=self.env, capture_output=True, text=True, timeout=timeout)
-        if done.returncode != 0:
-            raise RuntimeError(f"airflow {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}\n"
-                               f"{done.stderr[-3000:]}")
-        return done.stdout
-
-    def _spawn(self, name: str, args: list[str], env: dict | None = None) -> None:
-        log = open(self.work / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
-        proc = subprocess.Popen([str(AIRFLOW), *args], env=env or self.env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        self.procs[name] = (proc, log)
-
     def start(self) -> None:
         self.prepare()
-        self._spawn("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(self.api_port), "--workers", "1"])
-        self._spawn("scheduler", ["scheduler"])
-        self._spawn("dag-processor", ["dag-processor"])
+        self.spawn("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1", "--port", str(self.api_port),
+                                  "--workers", "1"])
+        self.spawn("scheduler", [AIRFLOW, "scheduler"])
+        self.spawn("dag-processor", [AIRFLOW, "dag-processor"])
         for i in range(1, self.workers + 1):
             name = f"worker{i}"
             env = dict(self.env, TKPK_TEST_HOSTNAME=f"{name}.tkpk-test")
-            self._spawn(name, ["celery", "worker", "--celery-hostname", f"{name}@%h", "--concurrency",
+            self.spawn(name, [AIRFLOW, "celery", "worker", "--celery-hostname", f"{name}@%h", "--concurrency",
                                str(self.concurrency), "--skip-serve-logs", "--without-mingle", "--without-gossip"],
                         env=env)
         self.wait_until_ready()
 
     # -- waiting ----------------------------------------------------------------------------------------------------
-    def _check_alive(self) -> None:
-        for name, (proc, _) in self.procs.items():
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.tail(name)}")
-
-    def tail(self, name: str, chars: int = 4000) -> str:
-        path = self.work / f"{name}.log"
-        return path.read_text(errors="replace")[-chars:] if path.exists() else ""
-
     def wait_until_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         pending = {"api-server", *(f"worker{i}" for i in range(1, self.workers + 1))}
         while pending:
-            self._check_alive()
+            self.check_alive()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout:.0f} s: {sorted(pending)}")
-            if "api-server" in pending:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{self.api_port}/api/v2/version", timeout=3) as r:
-                        if r.status == 200:
-                            pending.discard("api-server")
-                except OSError:
-                    pass
+            if "api-server" in pending and self.api_ready(f"http://127.0.0.1:{self.api_port}"):
+                pending.discard("api-server")
             for name in [p for p in pending if p.startswith("worker")]:
                 if " ready." in self.tail(name, 20000):
                     pending.discard(name)
@@ -240,7 +289,7 @@ class AirflowStack:
     def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while not self.metadata("SELECT 1 FROM serialized_dag WHERE dag_id = :d", d=dag_id):
-            self._check_alive()
+            self.check_alive()
             errors = self.metadata("SELECT filename, stacktrace FROM import_error")
             if errors:
                 raise RuntimeError(f"DAG import errors: {errors}")
@@ -264,7 +313,7 @@ class AirflowStack:
         error lines of its log (a test run on clean data should need no retry)."""
         deadline = time.monotonic() + timeout
         while True:
-            self._check_alive()
+            self.check_alive()
             rows = self.metadata("SELECT state FROM dag_run WHERE dag_id = :d AND run_id = :r", d=dag_id, r=run_id)
             state = rows[0][0] if rows else None
             if state in ("success", "failed"):
@@ -295,24 +344,7 @@ class AirflowStack:
 
     # -- tear-down --------------------------------------------------------------------------------------------------
     def stop(self) -> None:
-        for _name, (proc, _log) in self.procs.items():
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + 30
-        for _name, (proc, log) in self.procs.items():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            try:  # the group may hold children (task supervisors, gunicorn/uvicorn workers) after the leader exits
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
-            log.close()
+        super().stop()
         if self._redis:
             try:
                 release_redis_db(*self._redis)
