@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from tkpk.quality.findings import SEVERITY_LABEL
+from tkpk.quality.messages import column_label
 
 HUMAN_LIMIT = 50
 
@@ -46,13 +47,14 @@ def register(sub) -> None:
     p.add_argument("file", metavar="BERKAS", help="berkas .xlsx/.xls/.ods/.csv")
     p.add_argument("--type", required=True, dest="type_code", metavar="JENIS", help="jenis kiriman, mis. dinsos_kpm")
     p.add_argument("--period", default=None, metavar="YYYY-MM",
-                   help="periode laporan; tanggal acuan E = hari terakhirnya (bawaan: bulan berjalan)")
+                   help="periode laporan; tanggal acuan E = hari terakhirnya (bawaan: bulan lalu, periode yang "
+                        "diproses run bulanan berikutnya)")
     p.add_argument("--json", action="store_true", help="cetak hasil sebagai satu objek JSON")
     strict_usage(p)
     p.set_defaults(func=run)
 
 
-def prepare(type_code: str, period: str | None, file: str):
+def prepare(type_code: str | None, period: str | None, file: str):
     """Resolve the type, period and file or raise UsageError (exit 1)."""
     from tkpk.cli import UsageError
     from tkpk.config import load_config
@@ -62,7 +64,7 @@ def prepare(type_code: str, period: str | None, file: str):
     settings = Settings.from_env()
     config = load_config(settings.config_dir)
     try:
-        stype = config.types.get(type_code)
+        stype = config.types.get(type_code) if type_code else None
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
     if period:
@@ -105,8 +107,11 @@ def print_human(result, stype, out=None) -> None:
     w(f"Periode  : {label}\n")
     status = "DITERIMA" if result.accepted else "DITOLAK"
     w(f"Hasil    : {status}\n")
-    w(f"Baris    : {result.rows_total} baris data, {result.rows_valid} valid, "
-      f"{result.rows_total - result.rows_valid} salah (dikarantina)\n")
+    if result.accepted:
+        w(f"Baris    : {result.rows_total} baris data, {result.rows_valid} akan dipakai, "
+          f"{result.rows_total - result.rows_valid} salah (tidak dipakai sampai diperbaiki)\n")
+    else:
+        w(f"Baris    : {result.rows_total} baris data; tidak ada yang dipakai karena berkas ditolak\n")
     w(f"Temuan   : {counts['critical']} kritis, {counts['error']} galat, {counts['warning']} peringatan\n")
     if result.issues:
         w("\nTemuan:\n")
@@ -116,8 +121,10 @@ def print_human(result, stype, out=None) -> None:
                 where.append(f"sheet '{f.sheet}'")
             if f.row is not None:
                 where.append(f"baris {f.row}")
-            if f.column:
-                where.append(f"kolom {f.column}")
+            if f.header:
+                where.append(f"kolom '{f.header}'")
+            elif f.column and f.row is not None:
+                where.append(f"kolom '{column_label(f.column)}'")
             place = ", ".join(where) or "berkas"
             value = f" (isi sel: '{f.value}')" if f.value not in (None, "") else ""
             w(f"  [{SEVERITY_LABEL.get(f.severity, f.severity)}] {place}: {f.message}{value}\n")
