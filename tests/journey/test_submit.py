@@ -110,6 +110,8 @@ def test_add_places_a_second_part_and_shared_rows_load_once(journey, tmp_path):
 def test_file_of_another_type_is_refused_unless_overridden(journey):
     """The third trap: a BPJS TK file sent with --opd dinkes validated as "ibu hamil" and landed in Dinkes' folder."""
     source = FILES / "disnaker_bpjstk_oktober.xlsx"
+    p = journey.tkpk("validate", str(source), "--type", "dinkes_ibu_hamil", "--period", PERIOD)
+    assert "Catatan: berkas ini tampaknya data Peserta BPJS Ketenagakerjaan (Disnaker)" in p.stdout
     p = journey.tkpk("submit", str(source), "--opd", "dinkes", "--period", PERIOD)
     assert p.returncode == 2
     assert "Berkas ini tampaknya data Peserta BPJS Ketenagakerjaan (Disnaker) (disnaker_bpjstk)" in p.stdout

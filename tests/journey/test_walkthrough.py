@@ -69,11 +69,11 @@ def feedback(outbox) -> list:
     return [m for m in msgs if "Umpan Balik Data Disnaker" in m["Subject"]]
 
 
-def status_sheet(msg) -> list[dict]:
+def status_sheet(msg, name: str = "Status kiriman", first_header: str = "Jenis data") -> list[dict]:
     part = next(p for p in msg.iter_attachments() if p.get_content_type() == XLSX)
-    ws = openpyxl.load_workbook(io.BytesIO(part.get_content()))["Status kiriman"]
+    ws = openpyxl.load_workbook(io.BytesIO(part.get_content()))[name]
     values = [[c.value for c in r] for r in ws.iter_rows()]
-    head_i = next(i for i, r in enumerate(values) if "Jenis data" in r)
+    head_i = next(i for i, r in enumerate(values) if first_header in r)
     head = values[head_i]
     return [dict(zip(head, r, strict=True)) for r in values[head_i + 1:] if any(v is not None for v in r)]
 
@@ -133,6 +133,9 @@ def test_guide_walkthrough_for_disnaker(journey, tmp_path):
     assert sheet_row["Status"] == "Ditolak" and "Diterima" not in sheet_row
     assert sheet_row["Baris"] == b1["rows_total"] and sheet_row["Baris dipakai"] == b1["rows_accepted"]
     assert sheet_row["Baris ditolak"] is None  # no row-level split for a rejected file
+    problems = status_sheet(msg, "Baris bermasalah", "Baris Excel")
+    assert {r["Kolom"] for r in problems if r["Baris Excel"] is not None} == {"JK"}  # the clerk's own header
+    assert sorted(r["Baris Excel"] for r in problems if r["Baris Excel"] is not None) == list(range(4, 11))
 
     # 3. The clerk fixes the file and checks it again.
     fixed = tmp_path / "clerk2" / "bpjs_oktober.csv"

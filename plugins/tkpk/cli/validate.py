@@ -92,6 +92,12 @@ def run(args) -> int:
         sys.stdout.write("\n")
     else:
         print_human(result, stype)
+        from tkpk.ingest.sniff import better_type
+
+        other = better_type(Path(args.file).read_bytes(), Path(args.file).name, config, stype.code)
+        if other is not None:
+            print(f"\nCatatan: berkas ini tampaknya data {other.name} ({other.code}), bukan {stype.name}: kolomnya "
+                  f"lebih cocok dengan jenis {other.code}. Periksa --type.")
     return 0 if result.accepted else 2
 
 

@@ -567,8 +567,8 @@ def opd_figures(data: PeriodData, config, opd, findings: pd.DataFrame) -> dict |
                 "file": r.source_file,
                 "sheet": r.sheet,
                 "row": None if r.excel_row is None else int(r.excel_row),
-                # the column in words ("Kelurahan", "NIK"), not the canonical name; the message names the header
-                "column": column_label(r.column_name) if r.column_name else None,
+                # the column as the OPD's file wrote it ("Kode Kel"), else in words; never the canonical name
+                "column": (getattr(r, "header", None) or column_label(r.column_name)) if r.column_name else None,
                 "check": r.check_name,
                 "severity": r.severity,
                 "severity_label": SEVERITY_LABELS.get(r.severity, r.severity),
