@@ -2,7 +2,7 @@
 -- "row_number" is the row as the OPD sees it in Excel (header row counted); value may hold a NIK: mask it.
 -- Parameters: :period, :opd_code
 SELECT f.submission_type, f.source_file, f.sheet, f."row_number" AS excel_row, f."column" AS column_name,
-       f."check" AS check_name, f.severity, f.message, f.value
+       f.header AS header, f."check" AS check_name, f.severity, f.message, f.value
 FROM finding f
 JOIN (
     SELECT b.submission_type, MAX(b.batch_id) AS batch_id

@@ -107,6 +107,8 @@ def main() -> int:
     var = settings.var_dir
     say("== Demo TKPK Kota Jambi: dua bulan data sintetis melalui Airflow ==")
     say("1. Menyiapkan folder var/ (gudang data, outbox, arsip, Airflow)")
+    say(f"  PERHATIAN: demo menghapus isi {settings.var_dir}/warehouse.db, outbox/, reports/, archive/ dan airflow/,"
+        f" dan mengganti folder {', '.join(PERIODS)} dan registry/ di data/landing/ dengan data sintetis.")
     reset_runtime(settings)
     say("2. Membuat data sintetis Kota Jambi")
     demo = synthesise(var)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from tkpk.settings import Settings
-from tkpk.status import submission_matrix
+from tkpk.status import _wrap, submission_matrix
 from tkpk.warehouse import session_scope
 from tkpk.warehouse.models import EligibilityDecision, HouseholdLink, PersonLink, StagedRow, TargetingResult
+
+# Household link outcomes in words (the demo summary is read by stewards).
+HOUSEHOLD_LABEL = {"linked": "tertaut", "duplicate": "ganda", "new": "baru", "review": "tinjauan"}
 
 
 def _fmt(n: int) -> str:
@@ -20,12 +23,13 @@ def period_lines(settings: Settings, period: str) -> list[str]:
     for r in matrix["submissions"]:
         if r["state"] == "missing" and not r["required"]:
             continue
-        text = f"{r['opd_code']:<16} {r['state_label']:<22} {_fmt(r['rows_accepted'])}/{_fmt(r['rows_total'])} baris"
-        if r["rejection_reason"]:
-            # the first specific reason ("- file: what is wrong"), not the summary sentence
-            reasons = [ln[2:] for ln in r["rejection_reason"].splitlines() if ln.startswith("- ")]
-            text += f" - {(reasons or [r['rejection_reason']])[0][:160]}"
+        text = (f"{r['opd_code']:<16} {r['state_label']:<22} {_fmt(r['rows_accepted'])} dari "
+                f"{_fmt(r['rows_total'])} baris dipakai")
         lines.append(text)
+        if r["rejection_reason"]:
+            # the first specific reason ("- file: what is wrong"), not the summary sentence; wrapped, never cut
+            reasons = [ln[2:] for ln in r["rejection_reason"].splitlines() if ln.startswith("- ")]
+            lines.extend(_wrap("alasan: " + (reasons or [r["rejection_reason"]])[0], 18))
     with session_scope(settings.database_url) as s:
         links = dict(s.execute(select(PersonLink.match_status, func.count()).where(PersonLink.period == period)
                                .group_by(PersonLink.match_status)).all())
@@ -50,10 +54,11 @@ def period_lines(settings: Settings, period: str) -> list[str]:
         f"baru {_fmt(links.get('new', 0))}; orang yang dilaporkan lebih dari satu OPD: {_fmt(cross)}"
     )
     if households:
-        lines.append("keluarga: " + ", ".join(f"{k} {_fmt(v)}" for k, v in sorted(households.items())))
+        lines.append("keluarga: " + ", ".join(f"{HOUSEHOLD_LABEL.get(k, k)} {_fmt(v)}"
+                                              for k, v in sorted(households.items())))
     if eligible:
         lines.append("layak: " + ", ".join(f"{k} {_fmt(v)}" for k, v in sorted(eligible.items())))
     if targeting:
-        lines.append(f"ketepatan sasaran: tepat {_fmt(targeting.get('tepat', 0))}, exclusion error "
-                     f"{_fmt(targeting.get('exclusion', 0))}, inclusion error {_fmt(targeting.get('inclusion', 0))}")
+        lines.append(f"ketepatan sasaran: tepat {_fmt(targeting.get('tepat', 0))}, kesalahan eksklusi "
+                     f"{_fmt(targeting.get('exclusion', 0))}, kesalahan inklusi {_fmt(targeting.get('inclusion', 0))}")
     return lines

@@ -130,18 +130,52 @@ def submission_matrix(database_url: str, period: str, settings=None) -> dict:
     return out
 
 
+# What each audit action means, for the steward reading `tkpk status`.
+AUDIT_LABEL = {
+    "load_submission": "muat kiriman",
+    "load_duplicate": "muat ulang (berkas sama)",
+    "retrigger": "picu ulang",
+    "trigger": "picu manual",
+    "submit": "taruh berkas",
+    "submit_replace": "ganti berkas",
+    "review_decision": "keputusan tinjauan",
+    "export_lists": "ekspor daftar nama",
+    "resend": "kirim ulang laporan",
+    "purge": "hapus data lama",
+    "registry_load": "muat registri",
+}
+
+
+def _wrap(text: str, indent: int, width: int = 110) -> list[str]:
+    """Each line of `text` wrapped at word boundaries under an indent: a reason is never cut mid-word."""
+    import textwrap
+
+    pad = " " * indent
+    out: list[str] = []
+    for line in str(text).splitlines() or [""]:
+        out.extend(textwrap.wrap(line, width=width, initial_indent=pad, subsequent_indent=pad + "  ",
+                                 break_long_words=False, break_on_hyphens=False) or [pad])
+    return out
+
+
 def format_matrix(matrix: dict) -> str:
-    header = f"{'OPD':<16} {'Jenis':<22} {'Status':<24} {'Baris':>7} {'Diterima':>8} {'Karantina':>9} {'Galat':>6}  Dimuat"
+    header = (f"{'OPD':<16} {'Jenis':<22} {'Status':<24} {'Baris':>7} {'Dipakai':>8} {'Ditolak':>8} {'Galat':>6}  "
+              "Dimuat (UTC)")
     lines = [f"Status kiriman periode {matrix['period']}", header, "-" * len(header)]
-    for r in matrix["submissions"]:
-        if r["state"] == "missing" and not r["required"]:
-            continue  # kelurahan folders that sent nothing are not news
+    shown = [r for r in matrix["submissions"] if not (r["state"] == "missing" and not r["required"])]
+    if not shown and not matrix["runs"]:
+        lines.append(f"Belum ada data untuk periode {matrix['period']}: belum ada run dan belum ada kiriman yang "
+                     "tercatat. Periksa periodenya (YYYY-MM), atau jalankan dulu tkpk_monthly untuk periode ini.")
+    for r in shown:  # kelurahan folders that sent nothing are not news
+        # a rejected file has no row-level split: nothing of it is used, "ditolak" per row would read 0
+        quarantined = "-" if r["state"] == "rejected" else r["rows_quarantined"]
         lines.append(
             f"{r['opd_code']:<16} {r['submission_type']:<22} {r['state_label']:<24} {r['rows_total']:>7} "
-            f"{r['rows_accepted']:>8} {r['rows_quarantined']:>9} {r['errors']:>6}  {r['last_loaded_at'] or '-'}"
+            f"{r['rows_accepted']:>8} {quarantined:>8} {r['errors']:>6}  {r['last_loaded_at'] or '-'}"
         )
         if r["rejection_reason"]:
-            lines.append(f"{'':<16} alasan: {r['rejection_reason'][:200]}")
+            lines.append(f"{'':<16} alasan:")
+            lines.extend(_wrap(r["rejection_reason"], 18))
     if matrix.get("landing_error"):
         lines.append(f"Catatan: {matrix['landing_error']} Status di atas hanya dari gudang data.")
     if matrix["runs"]:
@@ -155,5 +189,6 @@ def format_matrix(matrix: dict) -> str:
         lines.append("")
         lines.append("Jejak audit:")
         for a in matrix["audit"]:
-            lines.append(f"  {a['at']}  {a['actor']:<12} {a['action']:<16} {a['opd_code'] or ''}")
+            action = AUDIT_LABEL.get(a["action"], a["action"].replace("_", " "))
+            lines.append(f"  {a['at']}  {a['actor']:<12} {action:<26} {a['opd_code'] or ''}")
     return "\n".join(lines)

@@ -82,12 +82,17 @@ def notify_failure(context) -> None:
         period = ti.xcom_pull(task_ids="resolve_period")["period"]
     except Exception:  # noqa: BLE001 - the period task itself may be the one that failed
         period = (context.get("params") or {}).get("period") or None
+    # A mapped load names its (OPD, type) in its map index ("disnaker/disnaker_bpjstk"); a triggered run its param.
+    where = getattr(ti, "rendered_map_index", None)
+    opd, submission_type = where.split("/", 1) if isinstance(where, str) and "/" in where else (None, None)
+    opd = opd or (context.get("params") or {}).get("opd") or None
     try:
         from tkpk.notify import send_failure_alert
 
         send_failure_alert(
             settings(), smtp_settings(), dag_id=ti.dag_id, task_id=ti.task_id, period=period, error=error,
-            run_id=getattr(ti, "run_id", None), log_url=getattr(ti, "log_url", None),
+            run_id=getattr(ti, "run_id", None), log_url=getattr(ti, "log_url", None), opd=opd,
+            submission_type=submission_type,
         )
     except Exception:  # noqa: BLE001 - an alert that cannot be sent must not mask the task failure
         log.exception("Peringatan kegagalan tidak dapat dikirim")

@@ -14,7 +14,7 @@ import pytest
 from tests.ingest.conftest import PERIOD
 
 ROOT = Path(__file__).resolve().parents[2]
-ISSUE_KEYS = {"sheet", "row", "column", "check", "severity", "message", "value"}
+ISSUE_KEYS = {"sheet", "row", "column", "header", "check", "severity", "message", "value"}
 
 
 def test_json_contract(cli, files_dir):
@@ -60,7 +60,7 @@ def test_human_output_is_indonesian(cli, files_dir):
                              "--period", PERIOD)
     assert code == 0
     assert "Hasil    : DITERIMA" in out and "Periode  : Oktober 2026" in out
-    assert "[GALAT] sheet 'BPJS TK', baris 9, kolom nik: NIK harus 16 digit" in out
+    assert "[GALAT] sheet 'BPJS TK', baris 9, kolom 'NIK KTP': NIK KTP harus 16 digit" in out
     assert "[PERINGATAN]" in out
     code, out, _err, _ = cli("validate", str(files_dir / "pertanian_terkunci.xlsx"), "--type", "pertanian_bibit")
     assert code == 2 and "DITOLAK" in out and "kata sandi" in out
@@ -122,8 +122,13 @@ def test_template_unknown_type_and_bad_extension(cli, tmp_path):
 
 @pytest.fixture
 def landing(tmp_path, monkeypatch) -> Path:
+    from tkpk.warehouse import upgrade
+
     root = tmp_path / "landing"
     monkeypatch.setenv("TKPK_LANDING_URL", root.as_uri())
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    monkeypatch.setenv("TKPK_DATABASE_URL", url)  # submit records who placed or replaced a file
+    upgrade(url)
     return root
 
 

@@ -83,7 +83,8 @@ def test_reload_replaces_rejected_keeps_identical_is_recognised(warehouse, tmp_p
     with pytest.raises(BatchRejected) as exc:
         load_submission(settings, PERIOD, "dinsos", "dinsos_kpm", run_id="run-3")
     message = str(exc.value)
-    assert "DITOLAK" in message and "kode_kelurahan" in message and "program" in message
+    # The missing columns are named as a clerk writes them, not by their canonical names.
+    assert "DITOLAK" in message and "Kolom wajib 'Kelurahan'" in message and "Kolom wajib 'Program'" in message
     assert not re.search(r"\d{16}", message)  # no full NIK / No KK in what reaches the task log
     assert exc.value.counts["status"] == "rejected"
     rejected_id = exc.value.counts["batch_id"]

@@ -50,11 +50,11 @@ CASES = [
         (5, "nik", "nik_kosong_diterima", "warning"),
         (5, None, "baris_ganda", "error"),
     }),
-    ("disnaker_kolom_hilang.xlsx", "disnaker_bpjstk", "rejected", 2, 2, {
+    ("disnaker_kolom_hilang.xlsx", "disnaker_bpjstk", "rejected", 2, 0, {
         (None, "nama", "kolom_wajib_tidak_ada", "critical"),
         (None, "tanggal_lahir", "kolom_wajib_tidak_ada", "critical"),
     }),
-    ("disdukcapil_mutasi_banyak_salah.csv", "disdukcapil_mutasi", "rejected", 4, 1, {
+    ("disdukcapil_mutasi_banyak_salah.csv", "disdukcapil_mutasi", "rejected", 4, 0, {
         (None, None, "terlalu_banyak_baris_salah", "critical"),
         (3, "nik", "nik_panjang_salah", "error"),
         (4, "jenis_mutasi", "nilai_tidak_dikenal", "error"),

@@ -59,7 +59,10 @@ def _expected_subjects(config) -> Counter:
     for r in config.recipients.recipients:
         title = "Laporan Bulanan" if r.scope == "kota" else f"Laporan Bulanan {names[r.scope]}"
         out[f"[TKPK Kota Jambi] {title} Oktober 2026"] += 1
-    for short in ("Dinsos", "Disnaker", "Dinkes", "Disdik", "Perkim", "Pertanian", "Disdukcapil"):
+    # Kelurahan that sent proposals get feedback too: Simpang IV Sipin its own operator, Talang Banjar (no contact
+    # of its own) the Jambi Timur kecamatan operator.
+    for short in ("Dinsos", "Disnaker", "Dinkes", "Disdik", "Perkim", "Pertanian", "Disdukcapil",
+                  "Kelurahan Simpang IV Sipin", "Kelurahan Talang Banjar"):
         out[f"[TKPK Kota Jambi] Umpan Balik Data {short} Oktober 2026"] += 1
     return out
 
@@ -292,6 +295,24 @@ def test_failure_alert(fresh, config):
             assert "Traceback" not in body  # the error in one line
             assert "Clear" in body and "period" in body and "opd" in body
     assert [r[2] for r in _send_log(fresh)] == ["sent", "sent"]
+
+
+def test_failure_alert_rerun_command_names_the_failed_opd(fresh):
+    """The alert's re-run command used to say "opd": "disnaker" whatever failed (hard-coded in the templates)."""
+    from tkpk.notify import send_failure_alert
+    from tkpk.notify.mailsink import MailSink
+
+    with MailSink(fresh.outbox_dir) as sink:
+        send_failure_alert(fresh, _smtp(sink.port), dag_id="tkpk_monthly", task_id="load_submission",
+                           period=PERIOD, error="Kiriman ditolak", opd="dinkes", submission_type="dinkes_ibu_hamil")
+    msgs = _messages(fresh.outbox_dir)
+    assert msgs
+    for m in msgs:
+        for body in (m.get_body(("plain",)).get_content(), m.get_body(("html",)).get_content()):
+            assert "disnaker" not in body
+            assert '"opd": "dinkes"' in body.replace("&#34;", '"').replace("&quot;", '"')
+            assert "dinkes_ibu_hamil" in body and f'"period": "{PERIOD}"' in body.replace("&#34;", '"').replace(
+                "&quot;", '"')
 
 
 def test_smtp_settings_from_airflow_connection():

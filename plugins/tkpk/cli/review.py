@@ -18,7 +18,8 @@ def register(sub) -> None:
     ex.set_defaults(func=run_export)
     im = ps.add_parser("import", help="baca keputusan dari XLSX tinjauan")
     im.add_argument("file", help="berkas XLSX hasil ekspor yang sudah diisi")
-    im.add_argument("--by", default="petugas", help="nama petugas yang memutuskan (untuk jejak audit)")
+    im.add_argument("--by", default=None, metavar="NAMA",
+                    help="nama petugas yang memutuskan, untuk jejak audit (bawaan: nama login)")
     im.add_argument("--database-url", default=None)
     im.set_defaults(func=run_import)
 
@@ -34,14 +35,19 @@ def run_export(args) -> int:
 
 
 def run_import(args) -> int:
+    import getpass
+
     from tkpk.linkage.review import ReviewFileError, import_review
 
     url = args.database_url or Settings.from_env().database_url
+    actor = (args.by or "").strip() or getpass.getuser()
     try:
-        counts = import_review(url, args.file, actor=args.by)
+        counts = import_review(url, args.file, actor=actor)
     except ReviewFileError as exc:
         print(f"Berkas DITOLAK: {exc}")
         return 2
-    print(f"Keputusan disimpan: cocok {counts['match']}, tidak cocok {counts['non_match']}, "
-          f"dilewati {counts['skipped']}, tidak valid {counts['invalid']}. Berlaku mulai run berikutnya.")
+    print(f"Keputusan disimpan atas nama {actor}: cocok {counts['match']}, tidak cocok {counts['non_match']}, "
+          f"dilewati {counts['skipped']}, tidak disimpan {counts['invalid']}. Berlaku mulai run berikutnya.")
+    for row, reason in counts["problems"]:
+        print(f"  baris {row}: {reason}")
     return 0

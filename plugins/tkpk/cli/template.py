@@ -69,7 +69,8 @@ def write_template(stype, out: Path, *, common_aliases: dict | None = None, kelu
         "4. Tanggal ditulis hari/bulan/tahun (05/05/1990). Jangan menulis tahun saja.",
         "5. Kolom berdaftar pilihan (panah di sel) hanya menerima nilai dari daftar.",
         "6. Jangan menambahkan baris JUMLAH atau tanda tangan di sheet 'Data' (boleh, tetapi tidak diperlukan).",
-        "7. Sebelum mengirim, periksa berkas dengan: tkpk validate BERKAS --type " + stype.code,
+        "7. Sebelum mengirim, periksa berkas untuk bulan datanya, mis. Oktober 2026: tkpk validate BERKAS --type "
+        + stype.code + " --period 2026-10 (tanpa --period: bulan lalu, periode yang diproses run bulanan).",
         "",
         "Baris yang salah tidak dimuat (dikarantina) dan dilaporkan kembali ke OPD; jika lebih dari "
         f"{round(stype.reject_error_share * 100)}% baris salah, seluruh berkas ditolak.",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tkpk.cli.options import add_period
 from tkpk.quality.findings import SEVERITY_LABEL
+from tkpk.quality.messages import column_label
 
 HUMAN_LIMIT = 50
 
@@ -47,13 +48,14 @@ def register(sub) -> None:
     p.add_argument("file", metavar="BERKAS", help="berkas .xlsx/.xls/.ods/.csv")
     p.add_argument("--type", required=True, dest="type_code", metavar="JENIS", help="jenis kiriman, mis. dinsos_kpm")
     add_period(p, required=False,
-               help="periode laporan; tanggal acuan E = hari terakhirnya (bawaan: bulan berjalan)")
+               help="periode laporan; tanggal acuan E = hari terakhirnya (bawaan: bulan lalu, periode yang "
+                    "diproses run bulanan berikutnya)")
     p.add_argument("--json", action="store_true", help="cetak hasil sebagai satu objek JSON")
     strict_usage(p)
     p.set_defaults(func=run)
 
 
-def prepare(type_code: str, file: str):
+def prepare(type_code: str | None, file: str):
     """Resolve the type and file or raise UsageError (exit 1); `--period` is checked by its option type."""
     from tkpk.cli import UsageError
     from tkpk.config import load_config
@@ -62,7 +64,7 @@ def prepare(type_code: str, file: str):
     settings = Settings.from_env()
     config = load_config(settings.config_dir)
     try:
-        stype = config.types.get(type_code)
+        stype = config.types.get(type_code) if type_code else None
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
     path = Path(file)
@@ -86,6 +88,12 @@ def run(args) -> int:
         sys.stdout.write("\n")
     else:
         print_human(result, stype)
+        from tkpk.ingest.sniff import better_type
+
+        other = better_type(Path(args.file).read_bytes(), Path(args.file).name, config, stype.code)
+        if other is not None:
+            print(f"\nCatatan: berkas ini tampaknya data {other.name} ({other.code}), bukan {stype.name}: kolomnya "
+                  f"lebih cocok dengan jenis {other.code}. Periksa --type.")
     return 0 if result.accepted else 2
 
 
@@ -101,8 +109,11 @@ def print_human(result, stype, out=None) -> None:
     w(f"Periode  : {label}\n")
     status = "DITERIMA" if result.accepted else "DITOLAK"
     w(f"Hasil    : {status}\n")
-    w(f"Baris    : {result.rows_total} baris data, {result.rows_valid} valid, "
-      f"{result.rows_total - result.rows_valid} salah (dikarantina)\n")
+    if result.accepted:
+        w(f"Baris    : {result.rows_total} baris data, {result.rows_valid} akan dipakai, "
+          f"{result.rows_total - result.rows_valid} salah (tidak dipakai sampai diperbaiki)\n")
+    else:
+        w(f"Baris    : {result.rows_total} baris data; tidak ada yang dipakai karena berkas ditolak\n")
     w(f"Temuan   : {counts['critical']} kritis, {counts['error']} galat, {counts['warning']} peringatan\n")
     if result.issues:
         w("\nTemuan:\n")
@@ -112,8 +123,10 @@ def print_human(result, stype, out=None) -> None:
                 where.append(f"sheet '{f.sheet}'")
             if f.row is not None:
                 where.append(f"baris {f.row}")
-            if f.column:
-                where.append(f"kolom {f.column}")
+            if f.header:
+                where.append(f"kolom '{f.header}'")
+            elif f.column and f.row is not None:
+                where.append(f"kolom '{column_label(f.column)}'")
             place = ", ".join(where) or "berkas"
             value = f" (isi sel: '{f.value}')" if f.value not in (None, "") else ""
             w(f"  [{SEVERITY_LABEL.get(f.severity, f.severity)}] {place}: {f.message}{value}\n")

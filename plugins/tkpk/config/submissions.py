@@ -120,12 +120,23 @@ class Opd(Strict):
 
 
 class KelurahanOpds(Strict):
-    """Every kelurahan may send proposals from its own folder `kel-<10-digit code>`; none is required."""
+    """Every kelurahan may send proposals from its own folder `kel-<10-digit code>`; none is required.
+
+    Who gets a kelurahan's feedback e-mail: its own `contacts` (keyed by kelurahan code, `15.71.01.1001`), else the
+    operator of its kecamatan (`kecamatan_contacts`, keyed by kecamatan code, `15.71.01`)."""
 
     enabled: bool = True
     submissions: tuple[str, ...] = ("kelurahan_usulan",)
     required: bool = False
     deadline_day: int = Field(5, ge=1, le=28)
+    contacts: dict[str, tuple[Contact, ...]] = {}
+    kecamatan_contacts: dict[str, tuple[Contact, ...]] = {}
+
+    def contacts_for(self, kode_kelurahan: str) -> tuple[Contact, ...]:
+        own = self.contacts.get(kode_kelurahan)
+        if own:
+            return own
+        return self.kecamatan_contacts.get(kode_kelurahan.rsplit(".", 1)[0], ())
 
 
 class OpdsConfig(Strict):
@@ -173,6 +184,7 @@ class OpdsConfig(Strict):
                         required=self.kelurahan.required,
                         deadline_day=self.kelurahan.deadline_day,
                         submissions=self.kelurahan.submissions,
+                        contacts=self.kelurahan.contacts_for(code),
                     )
                 )
         return out

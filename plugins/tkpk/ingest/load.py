@@ -231,6 +231,10 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
                              f"{names}).", file=None))
     accepted = bool(results) and all(r.accepted for r in results) and not any(
         f.severity == CRITICAL for f in extra)
+    if accepted and len(results) > 1:
+        arrival = {e.name: (e.modified.timestamp() if e.modified else 0.0, e.name) for e in entries}
+        extra.extend(_drop_cross_file_repeats(sorted(results, key=lambda r: arrival.get(r.file, (0.0, r.file))),
+                                              stype))
 
     checked = time.perf_counter()
     # Archive the raw files (content-addressed, so a retried task writes nothing new).
@@ -264,7 +268,8 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
             return _record_duplicate(s, key, current, received_at, run_id, len(hashes))
         loaded_at = datetime.now(UTC)
         keep_until = retention_until(loaded_at)
-        summary = None if accepted else _summary(opd.name, stype.name, period, findings, results)
+        summary = None if accepted else _summary(opd.name, stype.name, period, findings, results,
+                                                  in_force=current.rows_accepted if current is not None else None)
         batch = SubmissionBatch(
             **key, status=status, is_current=False, files=file_meta, sha256=batch_sha, received_at=received_at,
             loaded_at=loaded_at, retention_until=keep_until, check_version=check_version, rows_total=rows_total,
@@ -300,6 +305,39 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
     log.info("%s/%s %s: %d baris diterima, %d dikarantina, %d dengan peringatan.", opd_code, submission_type,
              period, rows_valid, rows_quarantined, rows_warning)
     return counts
+
+
+def _drop_cross_file_repeats(results: list[ValidationResult], stype) -> list[Finding]:
+    """`results` in arrival order. A row that an earlier file of the same batch already holds (the same
+    normalised values) is loaded once: it
+    is dropped from the later file, which gets a warning naming the other file and its row. The later file's
+    counts no longer include it, so `rows_total = rows_accepted + rows_quarantined` stays true for the batch."""
+    from tkpk.ingest.sniff import row_keys
+
+    columns = [c.name for c in stype.columns]
+    first: dict[int, tuple[str, int]] = {}
+    out: list[Finding] = []
+    for r in results:
+        if r.records is None or r.records.empty:
+            continue
+        keys = row_keys(r.records, columns).to_numpy()
+        drop = []
+        for i, k in enumerate(keys.tolist()):
+            seen = first.get(k)
+            if seen is None:
+                first[k] = (r.file, int(r.records["_row"].iat[i]))
+            elif seen[0] != r.file:
+                drop.append(i)
+                sheet = r.records["_sheet"].iat[i]
+                out.append(Finding("baris_ada_di_berkas_lain", WARNING,
+                                   describe("baris_ada_di_berkas_lain", same_file=seen[0], same_row=seen[1]),
+                                   file=r.file, sheet=sheet if isinstance(sheet, str) else None,
+                                   row=int(r.records["_row"].iat[i])))
+        if drop:
+            r.records = r.records.drop(index=r.records.index[drop]).reset_index(drop=True)
+            r.rows_total -= len(drop)
+            r.rows_valid -= len(drop)
+    return out
 
 
 def _record_duplicate(s, key: dict, current, received_at, run_id: str | None, files: int) -> dict:
@@ -382,10 +420,17 @@ def _counts(key, batch_id, status, files, total, accepted, quarantined, warning,
             "findings": {k: int(v) for k, v in by_sev.items()}}
 
 
-def _summary(opd_name: str, type_name: str, period: Period, findings: list[Finding], results) -> str:
-    """Indonesian summary of a rejection, NIK/KK masked: safe for task logs and e-mail."""
+def _summary(opd_name: str, type_name: str, period: Period, findings: list[Finding], results,
+             in_force: int | None = None) -> str:
+    """Indonesian summary of a rejection, NIK/KK masked: safe for task logs and e-mail. `in_force`: rows of the
+    accepted batch that stays in use (None: this is the first file for the period, nothing stays)."""
     critical = [f for f in findings if f.severity == CRITICAL]
-    lines = [f"Kiriman {opd_name} ({type_name}) periode {period.label()} DITOLAK; batch sebelumnya tetap dipakai."]
+    head = f"Kiriman {opd_name} ({type_name}) periode {period.label()} DITOLAK seluruhnya"
+    if in_force is None:
+        head += "; belum ada kiriman yang diterima untuk periode ini."
+    else:
+        head += f"; kiriman sebelumnya yang sudah diterima ({in_force} baris) tetap dipakai."
+    lines = [head]
     for f in critical[:8]:
         where = f"{f.file}: " if f.file else ""
         lines.append(f"- {where}{f.message}")
@@ -393,7 +438,7 @@ def _summary(opd_name: str, type_name: str, period: Period, findings: list[Findi
         lines.append(f"- ... dan {len(critical) - 8} temuan kritis lain.")
     errors = sum(1 for f in findings if f.severity == ERROR)
     if errors:
-        lines.append(f"Selain itu {errors} galat baris; rinciannya ada di umpan balik untuk OPD.")
+        lines.append(f"Selain itu ada {errors} galat baris (daftar per baris: lampiran XLSX umpan balik).")
     return mask_text("\n".join(lines))
 
 
@@ -428,6 +473,7 @@ def _write_findings(session, batch_id: int, key: dict, findings: list[Finding], 
         "sheet": [(f.sheet or "")[:100] or None for f in findings],
         "row_number": pd.array([f.row for f in findings], dtype="Int64"),
         "column": [f.column for f in findings],
+        "header": [(f.header or "")[:200] or None for f in findings],
         "check": [f.check for f in findings],
         "severity": [f.severity for f in findings],
         "message": [f.message for f in findings],

@@ -58,6 +58,7 @@ class SheetTable:
     frame: pd.DataFrame  # canonical columns (cells as read) + _row (+ _sheet)
     skipped: dict[str, int] = field(default_factory=dict)  # blank / total / footer / column-number rows
     score: int = 0
+    unmatched: list[str] = field(default_factory=list)  # header cells no alias matched (for suggestions)
 
 
 # --- header detection ---------------------------------------------------------------------------------------------------
@@ -241,7 +242,8 @@ def _table_from_rows(rows: list[list], sheet: str | None, stype: SubmissionType,
     frame, skipped = build_table(columns, mapping, np.arange(first, first + len(body)), sheet, stype)
     skipped["nomor_kolom"] = skipped_numbering
     missing = [c for c in required if c not in mapping]
-    return SheetTable(sheet, row_offset + h + 1, header_cells, missing, frame, skipped, len(mapping))
+    return SheetTable(sheet, row_offset + h + 1, header_cells, missing, frame, skipped, len(mapping),
+                      _unmatched(rows[h], mapping))
 
 
 # --- workbooks -----------------------------------------------------------------------------------------------------------
@@ -406,7 +408,12 @@ def _read_csv(data: bytes, text: str, encoding: str, stype: SubmissionType, alia
     frame, skipped = build_table(columns, mapping, row_numbers, None, stype)
     skipped["nomor_kolom"] = skipped_numbering
     missing = [c for c in required if c not in mapping]
-    return [SheetTable(None, h + 1, header_cells, missing, frame, skipped, len(mapping))]
+    return [SheetTable(None, h + 1, header_cells, missing, frame, skipped, len(mapping), _unmatched(rows[h], mapping))]
+
+
+def _unmatched(header: list, mapping: dict[str, int]) -> list[str]:
+    used = set(mapping.values())
+    return [str(c).strip() for j, c in enumerate(header) if j not in used and isinstance(c, str) and c.strip()]
 
 
 def _check_csv_shape(payload: bytes, text: str, delim: str, limits: FileLimits) -> None:

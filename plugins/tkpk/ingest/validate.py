@@ -22,8 +22,9 @@ from tkpk.ingest import normalise as norm_mod
 from tkpk.ingest.errors import FileRejected
 from tkpk.ingest.read import read_tables
 from tkpk.ingest.safety import check_size, inspect
-from tkpk.period import JAKARTA, Period
+from tkpk.period import JAKARTA, Period, reporting_period
 from tkpk.quality.findings import CRITICAL, ERROR, WARNING, Finding
+from tkpk.quality.messages import describe
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class ValidationResult:
             "type": self.type,
             "status": self.status,
             "rows_total": int(self.rows_total),
-            "rows_valid": int(self.rows_valid),
+            "rows_valid": int(self.rows_valid) if self.accepted else 0,  # a rejected file loads nothing
             "issues": [f.as_issue() for f in self.issues],
             "records": self.record_dicts(columns),
         }
@@ -142,8 +143,22 @@ def validate_bytes(data: bytes, name: str, stype: SubmissionType, period: Period
         common = config.types.common_aliases.get(col.name, ())
         aliases_by_column[col.name] = list(dict.fromkeys((*col.aliases, *common, col.name)))
     header_sheet = tables[0].sheet if len(tables) == 1 else None
-    outcome = run_checks(frame, norm, stype, end, expectations_dir, name, aliases_by_column, missing, header_sheet)
+    headers: dict[str, str] = {}
+    for t in found:
+        for canon, text in t.columns.items():
+            headers.setdefault(canon, str(text).strip())
+    from tkpk.ingest.headers import suggest_columns
+
+    unmatched = list(dict.fromkeys(h for t in found for h in t.unmatched))
+    suggestions = suggest_columns(unmatched, set(headers), stype, aliases_by_column)
+    outcome = run_checks(frame, norm, stype, end, expectations_dir, name, aliases_by_column, missing, header_sheet,
+                         headers=headers, suggestions=suggestions)
     result.issues.extend(outcome.findings)
+    for canon, (written, known) in suggestions.items():
+        if not stype.column(canon).required:
+            result.issues.append(Finding("kolom_tidak_dikenal", WARNING,
+                                         describe("kolom_tidak_dikenal", canon, header=written, known=known),
+                                         file=name, sheet=header_sheet, column=canon, header=written))
     order = {c.name: i for i, c in enumerate(stype.columns)}  # findings of one row in the file's column order
     result.issues.sort(key=lambda f: (*f.sort_key()[:4], order.get(f.column or "", len(order)), f.check))
     result.rows_total = len(frame)
@@ -175,16 +190,15 @@ def _resolve(config_dir, config=None):
 
 def validate_file(path: str | Path, submission_type: str, period: str | Period | None = None, *, settings=None,
                   config=None, storage_options: dict | None = None) -> ValidationResult:
-    """Validate a local file (or an fsspec URL) as `submission_type` for `period` (default: the current month; E is
-    its last day). The size limit is checked before the file is read."""
+    """Validate a local file (or an fsspec URL) as `submission_type` for `period` (default: the previous month in
+    Jakarta time, the one the monthly run processes; E is its last day). The size limit is checked before the file is read."""
     from tkpk.settings import Settings
 
     settings = settings or Settings.from_env()
     config = _resolve(settings.config_dir, config)
     stype = config.types.get(submission_type)
-    if period is None:
-        today = datetime.now(JAKARTA)
-        period = Period(today.year, today.month)
+    if period is None:  # the month the next monthly run processes: the previous month in Jakarta time
+        period = reporting_period(datetime.now(JAKARTA))
     elif not isinstance(period, Period):
         period = Period.parse(str(period))
     path_str = str(path)

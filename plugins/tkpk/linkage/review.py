@@ -26,11 +26,12 @@ from tkpk.warehouse.models import RegistryPerson, ReviewDecision, ReviewItem, St
 log = logging.getLogger(__name__)
 
 SHEET = "Tinjauan"
+# The words the steward writes (the XLSX drop-down offers exactly these; the guide uses them too).
+CHOICES = ("cocok", "tidak cocok", "lewati")
 DECISIONS = {
-    "match": "match", "cocok": "match", "sama": "match", "ya": "match",
-    "non_match": "non_match", "non-match": "non_match", "tidak_cocok": "non_match", "tidak cocok": "non_match",
-    "beda": "non_match", "tidak": "non_match",
-    "skip": "skip", "lewati": "skip", "": "skip",
+    "cocok": "match", "tidak cocok": "non_match", "tidak_cocok": "non_match", "lewati": "skip", "": "skip",
+    # files exported before the Indonesian drop-down
+    "match": "match", "non_match": "non_match", "skip": "skip",
 }
 COLUMNS = [
     ("review_id", "ID Tinjauan"), ("period", "Periode"), ("opd_code", "OPD"), ("submission_type", "Jenis Data"),
@@ -50,13 +51,13 @@ INSTRUCTIONS = [
     "Petunjuk tinjauan pencocokan data",
     "",
     "Setiap baris: satu baris kiriman OPD (kolom Usulan) dan calon orang di registri DTKS/DTSEN (kolom Registri).",
-    "Isi kolom Keputusan: match = orang yang sama; non_match = orang berbeda; skip = belum diputuskan.",
-    "Boleh juga: cocok / tidak_cocok / lewati. Kolom Catatan boleh diisi alasan singkat.",
+    "Isi kolom Keputusan (pilih dari daftar): cocok = orang yang sama; tidak cocok = orang berbeda;",
+    "lewati (atau kosong) = belum diputuskan. Kolom Catatan boleh diisi alasan singkat.",
     "Kolom Bukti menjelaskan kecocokan per kolom: exact = sama persis, typo = beda satu angka/huruf,",
     "swap = tanggal dan bulan tertukar, keluarga = NIK milik anggota keluarga lain, nama=0.96 = kemiripan nama.",
-    "Jangan mengubah kolom ID ART (Registri) dan Sidik Jari: keduanya kunci keputusan.",
+    "Jangan mengubah kolom ID Tinjauan, ID ART (Registri) dan Sidik Jari: baris yang kuncinya diubah ditolak.",
     "Keputusan berlaku untuk bulan ini (saat dijalankan ulang) dan bulan-bulan berikutnya.",
-    "Impor kembali dengan: tkpk review import NAMA_BERKAS.xlsx",
+    "Impor kembali dengan: tkpk review import NAMA_BERKAS.xlsx --by NAMA_ANDA",
 ]
 
 
@@ -138,8 +139,8 @@ def export_review(database_url: str, period: str, out: str | Path, *, show_nik: 
                 ws.write_string(i, j, _text(value))
     if len(df):
         col = [k for k, _ in COLUMNS].index("decision")
-        ws.data_validation(1, col, len(df), col, {"validate": "list", "source": ["match", "non_match", "skip"],
-                                                  "error_message": "Isi match, non_match atau skip."})
+        ws.data_validation(1, col, len(df), col, {"validate": "list", "source": list(CHOICES),
+                                                  "error_message": "Isi cocok, tidak cocok atau lewati."})
     ws.set_column(len(COLUMNS) - 1, len(COLUMNS) - 1, 44, None, {"hidden": True})
     ws.freeze_panes(1, 6)
     ws.autofilter(0, 0, max(len(df), 1), len(COLUMNS) - 1)
@@ -156,8 +157,10 @@ class ReviewFileError(ValueError):
     """The review file cannot be imported; the message says why, in Indonesian."""
 
 
-def import_review(database_url: str, path: str | Path, *, actor: str = "petugas") -> dict:
-    """Store the decisions of a review file; returns counts {match, non_match, skipped, invalid}."""
+def import_review(database_url: str, path: str | Path, *, actor: str) -> dict:
+    """Store the decisions of a review file; returns counts {match, non_match, skipped, invalid} and `problems`,
+    one (Excel row, reason in Indonesian) per invalid row. A row whose ID Tinjauan, ID ART or Sidik Jari no longer
+    matches a review item of the warehouse (edited by hand) is refused, never stored."""
     path = Path(path)
     if not path.exists():
         raise ReviewFileError(f"Berkas {path} tidak ditemukan.")
@@ -170,19 +173,30 @@ def import_review(database_url: str, path: str | Path, *, actor: str = "petugas"
     if missing:
         raise ReviewFileError(f"Kolom tidak ditemukan di {path.name}: {', '.join(missing)}.")
     counts = {"match": 0, "non_match": 0, "skipped": 0, "invalid": 0}
+    problems: list[tuple[int, str]] = []
     now = datetime.now(UTC)
     periods = set()
     with session_scope(database_url) as s:
-        for rec in df.to_dict("records"):
-            raw = str(rec.get(HEADER["decision"], "")).strip().lower()
-            decision = DECISIONS.get(raw)
+        for i, rec in enumerate(df.to_dict("records")):
+            excel_row = i + 2  # the header is row 1
+            written = " ".join(str(rec.get(HEADER["decision"], "")).split())
+            decision = DECISIONS.get(written.lower())
             art = str(rec.get(HEADER["candidate_id_art"], "")).strip()
             fp = str(rec.get(HEADER["fingerprint"], "")).strip()
-            if decision is None or (decision != "skip" and not (art and fp)):
+            if decision is None:
                 counts["invalid"] += 1
+                problems.append((excel_row, f"keputusan '{written}' tidak dikenal; isi cocok, tidak cocok atau "
+                                            "lewati"))
                 continue
             if decision == "skip":
                 counts["skipped"] += 1
+                continue
+            review_id = str(rec.get(HEADER["review_id"], "")).strip()
+            item = s.get(ReviewItem, int(review_id)) if review_id.isdigit() else None
+            if item is None or item.candidate_id_art != art or item.fingerprint != fp:
+                counts["invalid"] += 1
+                problems.append((excel_row, "ID Tinjauan, ID ART (Registri) atau Sidik Jari diubah atau tidak ada "
+                                            "di antrean; keputusan tidak disimpan (ekspor ulang berkasnya)"))
                 continue
             note = str(rec.get(HEADER["note"], "")).strip() or None
             existing = s.scalar(select(ReviewDecision).where(ReviewDecision.id_art == art,
@@ -198,5 +212,5 @@ def import_review(database_url: str, path: str | Path, *, actor: str = "petugas"
                 periods.add(item.period)
             counts[decision] += 1
         audit(s, actor=actor, action="review_decision", period=min(periods) if len(periods) == 1 else None,
-              file=path.name, **counts)
-    return counts
+              file=path.name, **counts, invalid_rows=[r for r, _ in problems])
+    return {**counts, "problems": problems}

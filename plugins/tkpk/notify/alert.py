@@ -50,8 +50,10 @@ def _label(period: str | None) -> str:
 
 def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: str, period: str | None, error: str,
                        run_id: str | None = None, log_url: str | None = None, config=None,
-                       client: SmtpClient | None = None) -> None:
-    """E-mail the stewards that a task failed. Raises only if no steward could be reached at all."""
+                       client: SmtpClient | None = None, opd: str | None = None,
+                       submission_type: str | None = None) -> None:
+    """E-mail the stewards that a task failed. Raises only if no steward could be reached at all. `opd` and
+    `submission_type` name the failed load (a mapped `load_submission`), so the re-run command is ready to copy."""
     from tkpk.config import load_config
 
     config = config or load_config(settings.config_dir)
@@ -62,6 +64,7 @@ def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: st
     line = one_line(error)
     label = _label(period)
     context = dict(dag_id=dag_id, task_id=task_id, period=period, period_label=label, error=line, run_id=run_id,
+                   opd=opd, submission_type=submission_type,
                    log_url=log_url, subject=alert_subject(dag_id, task_id, period),
                    heading=f"Gagal: {dag_id} / {task_id}", subheading=f"Periode {label}" if label else "")
     html = render_html(settings.templates_dir, "failure_alert.html", **context).replace(REVISION_MARKER, "")

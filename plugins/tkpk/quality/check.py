@@ -39,9 +39,14 @@ def suite_parameters_for(stype: SubmissionType) -> dict:
 
 def run_checks(frame: pd.DataFrame, norm, stype: SubmissionType, end: date, expectations_dir: Path,
                file_name: str, aliases_by_column: dict[str, list[str]] | None = None,
-               missing: list[str] | None = None, sheet_of_header: str | None = None) -> CheckOutcome:
+               missing: list[str] | None = None, sheet_of_header: str | None = None,
+               headers: dict[str, str] | None = None,
+               suggestions: dict[str, tuple[str, str]] | None = None) -> CheckOutcome:
     """Validate one file's rows. `frame` has a RangeIndex aligned with `norm`; `missing` lists required columns
-    the reader did not find (they are absent from `frame`)."""
+    the reader did not find (they are absent from `frame`); `headers` maps canonical columns to the file's own
+    header text (messages name the column as the clerk wrote it); `suggestions` maps a missing column to
+    (header in the file, known header it resembles)."""
+    headers = headers or {}
     n = len(frame)
     # GX sees the helper columns, plus one cheap placeholder per canonical column the reader found, which is all
     # `expect_column_to_exist` needs (GX hashes the whole frame per batch: raw text columns would cost seconds).
@@ -63,12 +68,13 @@ def run_checks(frame: pd.DataFrame, norm, stype: SubmissionType, end: date, expe
                 has_missing_column = True
                 column = f.kwargs.get("column")
                 message = describe("kolom_wajib_tidak_ada", column,
-                                   aliases=(aliases_by_column or {}).get(column, []), sheet=sheet_of_header)
+                                   aliases=(aliases_by_column or {}).get(column, []), sheet=sheet_of_header,
+                                   suggestion=(suggestions or {}).get(column))
             else:
                 column = f.column
-                message = describe(check, column)
+                message = describe(check, column, header=headers.get(column))
             outcome.findings.append(Finding(check, severity, message, file=file_name, sheet=sheet_of_header,
-                                            column=column))
+                                            column=column, header=headers.get(column)))
             continue
         if f.severity not in ("critical", "warning") or not f.indices:
             continue
@@ -78,7 +84,8 @@ def run_checks(frame: pd.DataFrame, norm, stype: SubmissionType, end: date, expe
             outcome.row_error[idx] = True
         else:
             outcome.row_warning[idx] = True
-        outcome.findings.extend(_row_findings(f, idx, severity, frame, norm, stype, end, file_name, rows, sheets))
+        outcome.findings.extend(_row_findings(f, idx, severity, frame, norm, stype, end, file_name, rows, sheets,
+                                              headers))
 
     if has_missing_column:
         # The file is rejected for its columns; row findings (and "no data rows" when no header was found at all)
@@ -100,7 +107,7 @@ def run_checks(frame: pd.DataFrame, norm, stype: SubmissionType, end: date, expe
     return outcome
 
 
-def _row_findings(f, idx, severity, frame, norm, stype, end, file_name, rows, sheets) -> list[Finding]:
+def _row_findings(f, idx, severity, frame, norm, stype, end, file_name, rows, sheets, headers) -> list[Finding]:
     helper = f.helper
     column = f.column
     codes = None
@@ -119,8 +126,9 @@ def _row_findings(f, idx, severity, frame, norm, stype, end, file_name, rows, sh
         ctx = _context(check, k, column, col_cfg, extra, stype, end)
         value = shown[k] if shown is not None else None
         out.append(Finding(
-            check, severity, describe(check, column, **ctx), file=file_name, sheet=sheets[i],
-            row=int(rows[i]), column=column, value=value if value not in ("", None) else None,
+            check, severity, describe(check, column, header=headers.get(column), **ctx), file=file_name,
+            sheet=sheets[i], row=int(rows[i]), column=column, value=value if value not in ("", None) else None,
+            header=headers.get(column),
         ))
     return out
 

@@ -22,7 +22,8 @@ SEVERITY_LABEL = {CRITICAL: "KRITIS", ERROR: "GALAT", WARNING: "PERINGATAN"}
 @dataclass
 class Finding:
     """One finding. `row` is the row number a person sees in Excel (header row counted); `column` the canonical
-    column name; `value` the cell as the file showed it (may hold a full NIK: keep it out of logs and e-mail)."""
+    column name, `header` the file's own header text; `value` the cell as the file showed it (may hold a full
+    NIK: keep it out of logs and e-mail)."""
 
     check: str
     severity: str
@@ -32,13 +33,15 @@ class Finding:
     row: int | None = None
     column: str | None = None
     value: str | None = None
+    header: str | None = None  # the column's header as the file wrote it ("Kode Kel"); None when not in the file
 
     def as_issue(self) -> dict:
-        """The `issues[]` entry of the `tkpk validate --json` contract."""
+        """The `issues[]` entry of the `tkpk validate --json` contract (`column` canonical, `header` as written)."""
         return {
             "sheet": self.sheet,
             "row": self.row,
             "column": self.column,
+            "header": self.header,
             "check": self.check,
             "severity": self.severity,
             "message": self.message,

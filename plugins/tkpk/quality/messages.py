@@ -47,7 +47,8 @@ def _num(value) -> str:
 def describe(check: str, column: str | None = None, **ctx) -> str:
     """The Indonesian message for a finding. `ctx` carries what the message may mention (allowed values, bounds, E,
     the decoded value of a NIK, the earlier row of a repeat); never the personal data itself."""
-    label = column_label(column)
+    # The column as the clerk's own file names it ("Kode Kel"), else a readable name of the canonical column.
+    label = ctx.get("header") or column_label(column)
     e = ctx.get("end")
     e_text = tanggal(e) if isinstance(e, date) else "akhir periode"
 
@@ -77,11 +78,20 @@ def describe(check: str, column: str | None = None, **ctx) -> str:
         extra = f" ({detail})" if detail else ""
         return f"Berkas tidak dapat dibaca{extra}. Buka di Excel, simpan ulang sebagai .xlsx, lalu kirim ulang."
     if check == "kolom_wajib_tidak_ada":
-        aliases = ctx.get("aliases") or []
+        aliases = [a for a in ctx.get("aliases") or [] if a != column]  # headers a clerk writes, not our name
         shown = ", ".join(f"'{a}'" for a in aliases[:6])
         where = f" di sheet '{ctx['sheet']}'" if ctx.get("sheet") else ""
-        return (f"Kolom wajib '{column}' ({label}) tidak ditemukan{where}. Judul kolom yang dikenali: {shown}."
-                if shown else f"Kolom wajib '{column}' ({label}) tidak ditemukan{where}.")
+        name = f"'{aliases[0]}'" if aliases else f"'{column_label(column)}'"
+        text = f"Kolom wajib {name} tidak ditemukan{where}."
+        if shown:
+            text += f" Judul kolom yang dikenali: {shown}."
+        if ctx.get("suggestion"):
+            written, known = ctx["suggestion"]
+            text += f" Kolom '{written}' di berkas mungkin maksudnya '{known}': perbaiki judul kolomnya."
+        return text
+    if check == "kolom_tidak_dikenal":
+        return (f"Judul kolom '{ctx.get('header')}' tidak dikenali, sehingga kolom ini tidak dibaca. Mungkin "
+                f"maksudnya '{ctx.get('known')}'? Perbaiki judul kolomnya lalu kirim ulang.")
     if check == "tidak_ada_baris_data":
         return "Tidak ada baris data di bawah baris judul kolom."
     if check == "terlalu_banyak_baris_salah":
@@ -141,6 +151,10 @@ def describe(check: str, column: str | None = None, **ctx) -> str:
         return f"Baris ini sama persis dengan baris {ctx.get('first_row')}; hapus salah satunya."
 
     # --- row warnings ---
+    if check == "baris_ada_di_berkas_lain":
+        return (f"Baris ini sama dengan baris {ctx.get('same_row')} di berkas '{ctx.get('same_file')}' yang juga "
+                "dikirim untuk periode ini; dimuat satu kali saja. Bila berkas ini menggantikan berkas itu, kirim "
+                "ulang dengan `tkpk submit --replace`.")
     if check == "nik_kosong_diterima":
         return ("NIK kosong. Baris tetap diterima karena nama, tanggal lahir dan kelurahan lengkap; lengkapi NIK bila "
                 "sudah ada.")

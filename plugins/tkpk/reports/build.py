@@ -89,7 +89,7 @@ def build_reports(settings, period: str, *, run_id: str | None = None, config=No
             data = load_period_data(conn, settings.sql_dir, period_obj)
             for spec in plan_reports(config):
                 entries.append(_build_summary(settings, conn, data, config, spec, work))
-            for opd in config.opds.opds:
+            for opd in config.opds.all_opds():  # kelurahan folders too: their contacts or the kecamatan's
                 if not opd.contacts:
                     continue
                 spec = ReportSpec(key=f"opd:{opd.code}", kind="opd", opd=opd,
@@ -315,7 +315,7 @@ def _build_opd(settings, conn, data: PeriodData, config, spec: ReportSpec, work:
     sheets = [
         Sheet("Status kiriman", f"Status kiriman {spec.opd.name} {data.period.label()}", [
             Column("submission_name", "Jenis data"), Column("status_label", "Status"),
-            Column("received_date", "Diterima", "date"), Column("deadline", "Batas kirim", "date"),
+            Column("received_date", "Masuk tanggal", "date"), Column("deadline", "Batas kirim", "date"),
             Column("rows_total", "Baris", "int"), Column("rows_accepted", "Baris dipakai", "int"),
             Column("rows_quarantined", "Baris ditolak", "int"), Column("warnings", "Peringatan", "int"),
             Column("rejection_reason", "Alasan berkas ditolak"),

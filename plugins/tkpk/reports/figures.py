@@ -19,6 +19,7 @@ import pandas as pd
 
 from tkpk.normalize.nik import mask_text
 from tkpk.period import JAKARTA, Period
+from tkpk.quality.messages import column_label
 from tkpk.reports.format import share
 
 EXTREME_PROGRAM = "miskin_ekstrem"
@@ -499,7 +500,9 @@ def _scorecard_row(data, config, code, name, stype, deadline_day, required, subs
             received_date=received.isoformat() if received else None,
             on_time=(received <= deadline) if received else None,
             rows_total=total, rows_accepted=accepted, accepted_share=share(accepted, total),
-            rows_quarantined=int(s["rows_quarantined"] or 0),
+            # A rejected file has no row-level split: nothing of it is used, so "baris ditolak" stays empty
+            # rather than a 0 beside "7 dari 9 baris mengandung kesalahan".
+            rows_quarantined=None if rejected else int(s["rows_quarantined"] or 0),
             errors=int(s["errors"] or 0) + int(s["critical"] or 0), warnings=int(s["warnings"] or 0),
             rejection_reason=mask_text(str(s["rejection_reason"])) if rejected and s["rejection_reason"] else None,
         )
@@ -564,7 +567,8 @@ def opd_figures(data: PeriodData, config, opd, findings: pd.DataFrame) -> dict |
                 "file": r.source_file,
                 "sheet": r.sheet,
                 "row": None if r.excel_row is None else int(r.excel_row),
-                "column": r.column_name,
+                # the column as the OPD's file wrote it ("Kode Kel"), else in words; never the canonical name
+                "column": (getattr(r, "header", None) or column_label(r.column_name)) if r.column_name else None,
                 "check": r.check_name,
                 "severity": r.severity,
                 "severity_label": SEVERITY_LABELS.get(r.severity, r.severity),
@@ -578,6 +582,7 @@ def opd_figures(data: PeriodData, config, opd, findings: pd.DataFrame) -> dict |
                                           "severity_label": r["severity_label"], "column": r["column"],
                                           "message": r["message"], "count": 0, "example_rows": []})
         entry["count"] += 1
+        entry["file_level"] = r["row"] is None  # about the whole file: no row count, no "kolom -"
         if r["row"] is not None and len(entry["example_rows"]) < 5:
             entry["example_rows"].append(r["row"])
     severity_order = {"critical": 0, "error": 1, "warning": 2}

@@ -187,6 +187,7 @@ class Finding(Base):
     sheet: Mapped[str | None] = mapped_column(String(100))
     row_number: Mapped[int | None] = mapped_column(Integer)
     column: Mapped[str | None] = mapped_column(String(64))
+    header: Mapped[str | None] = mapped_column(String(200))  # the column's header as the file wrote it
     check: Mapped[str] = mapped_column(String(100))
     severity: Mapped[str] = mapped_column(String(10))  # critical | error | warning
     message: Mapped[str] = mapped_column(Text)  # Indonesian
