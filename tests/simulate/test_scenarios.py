@@ -211,3 +211,16 @@ def test_an_invalid_override_names_the_path_and_what_was_expected(tmp_path, caps
     for text in expected:
         assert text in err, err
     assert not (tmp_path / "d.csv").exists()
+
+
+def test_the_printed_summary_is_in_indonesian(tmp_path, capsys):
+    registry, _ = family_registry().write(tmp_path)
+    out = tmp_path / "diff.csv"
+    assert main(["simulate", "--period", "2026-10", "--registry", str(registry), "--out", str(out),
+                 "--scenario", "bpnt5", "--set", "bpnt.desil.max=5", "--set", "pagu.bpnt.tahunan=6000000"]) == 0
+    text = capsys.readouterr().out
+    assert "Simulasi Oktober 2026 terhadap aturan yang berlaku (2026.1): 1 keputusan berbeda" in text
+    assert "Skenario 'bpnt5': bpnt.desil.max=5, pagu.bpnt.tahunan=6000000" in text
+    assert "bpnt: keluarga 2 -> 3 (+1 / -0), jiwa 4 -> 7 (+3 / -0)" in text
+    assert "rupiah setahun Rp 4.800.000 -> Rp 7.200.000" in text
+    assert "pagu Rp 6.000.000: kurang Rp 1.200.000 (MELEBIHI pagu)" in text

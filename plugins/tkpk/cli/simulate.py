@@ -161,8 +161,9 @@ def print_summary(sim, summary: dict, period, n: int, out: str) -> None:
                 print(f"      cakupan keluarga miskin ekstrem {persen(p['extreme_poor_coverage_before'])} -> "
                       f"{persen(p['extreme_poor_coverage_after'])}")
             if pagu["pagu"] is not None:
-                fit = "cukup" if pagu["cukup"] else "MELEBIHI pagu"
-                print(f"      pagu {rupiah(pagu['pagu'])}: sisa {rupiah(pagu['sisa'])} ({fit})", end="")
+                left = (f"sisa {rupiah(pagu['sisa'])} (cukup)" if pagu["cukup"]
+                        else f"kurang {rupiah(-pagu['sisa'])} (MELEBIHI pagu)")
+                print(f"      pagu {rupiah(pagu['pagu'])}: {left}", end="")
                 if pagu["kelurahan_melebihi_pagu"] is not None:
                     print(f"; kelurahan melebihi pagu per kelurahan: {angka(pagu['kelurahan_melebihi_pagu'])} "
                           f"(sebelumnya {angka(p['pagu_before']['kelurahan_melebihi_pagu'] or 0)})", end="")
