@@ -63,10 +63,10 @@ def simulate_warehouse(settings, period, scenarios: list[Scenario], config=None)
     return sim
 
 
-def save(settings, simulation, requested_by: str | None = None) -> list[int]:
+def save(settings, simulation, requested_by: str | None = None, request_id: str | None = None) -> list[int]:
     from tkpk.simulate.store import save_simulation
 
-    return save_simulation(settings, simulation, requested_by)
+    return save_simulation(settings, simulation, requested_by, request_id)
 
 
 def diff_csv(simulation):

@@ -34,6 +34,8 @@ DIFF_COLUMNS = [
 DIFF_EXTRA = ["kode_kelurahan", "kode_kecamatan", "baseline_rank", "scenario_rank", "baseline_codes",
               "scenario_codes"]
 EXTREME_POOR = "miskin_ekstrem"
+AREA_COLUMNS = ["program", "kode_kelurahan", "kode_kecamatan", "families_gained", "families_lost", "persons_gained",
+                "persons_lost", "rupiah_before", "rupiah_after"]
 
 
 @dataclass
@@ -41,6 +43,7 @@ class ScenarioResult:
     scenario: Scenario
     diff: pd.DataFrame  # DIFF_COLUMNS + DIFF_EXTRA
     summary: list[dict]  # one per program
+    areas: pd.DataFrame | None = None  # AREA_COLUMNS: per touched program and kelurahan
     seconds: float = 0.0
 
 
@@ -157,7 +160,54 @@ def _run_one(state, inputs, base_programs, base_budget, baseline, scenario: Scen
     scen_all = pd.concat([baseline[~in_touched], touched_rows], ignore_index=True)
     summary = summarize(baseline, scen_all, base_programs, scenario.programs, base_budget, scenario.budget, active,
                         state)
-    return ScenarioResult(scenario, diff, summary)
+    return ScenarioResult(scenario, diff, summary, areas(baseline, touched_rows, touched, base_programs,
+                                                         scenario.programs, active, state))
+
+
+def areas(before: pd.DataFrame, after: pd.DataFrame, touched: list[str], base_programs: ProgramsConfig,
+          new_programs: ProgramsConfig, active: pd.Series, state: rules.RegistryState) -> pd.DataFrame:
+    """Per touched program and kelurahan (of the household): families and persons gained and lost, rupiah per year
+    before and after. A family counts as covered when at least one of its units is eligible."""
+    units = {p.code: p.unit for p in base_programs.programs}
+    units.update({p.code: p.unit for p in new_programs.programs})
+    hh = state.households
+    kel_of = pd.Series(hh["kode_kelurahan"].to_numpy(object), index=pd.Index(hh["id_keluarga"], dtype=object))
+    frames = []
+    for code in touched:
+        eb, ea = _eligible(before, code), _eligible(after, code)
+        fam_b, fam_a = set(eb["id_keluarga"]), set(ea["id_keluarga"])
+        gained, lost = fam_a - fam_b, fam_b - fam_a
+        rows = []
+        for fams, col in ((gained, "families_gained"), (lost, "families_lost")):
+            if fams:
+                ids = pd.Index(list(fams), dtype=object)
+                rows.append(pd.DataFrame({"kode_kelurahan": kel_of.reindex(ids).to_numpy(object), col: 1}))
+        if units.get(code) == "person":
+            pb, pa = set(eb["id_art"]), set(ea["id_art"])
+            for frame, ids, col in ((ea, pa - pb, "persons_gained"), (eb, pb - pa, "persons_lost")):
+                if ids:
+                    sel = frame[frame["id_art"].isin(list(ids)).to_numpy()]
+                    rows.append(pd.DataFrame({"kode_kelurahan": sel["kode_kelurahan"].to_numpy(object), col: 1}))
+        else:
+            for fams, col in ((gained, "persons_gained"), (lost, "persons_lost")):
+                if fams:
+                    ids = pd.Index(list(fams), dtype=object)
+                    rows.append(pd.DataFrame({"kode_kelurahan": kel_of.reindex(ids).to_numpy(object),
+                                              col: active.reindex(ids).fillna(0).to_numpy(np.int64)}))
+        for frame, col in ((eb, "rupiah_before"), (ea, "rupiah_after")):
+            if len(frame):
+                rows.append(pd.DataFrame({"kode_kelurahan": frame["kode_kelurahan"].to_numpy(object),
+                                          col: frame["benefit_rupiah"].to_numpy(np.int64)}))
+        if not rows:
+            continue
+        table = pd.concat(rows, ignore_index=True).groupby("kode_kelurahan", sort=True).sum(numeric_only=True)
+        table = table.reindex(columns=AREA_COLUMNS[3:], fill_value=0).fillna(0).astype("int64").reset_index()
+        table.insert(0, "program", code)
+        table.insert(2, "kode_kecamatan", table["kode_kelurahan"].str[:8])
+        frames.append(table)
+    if not frames:
+        return pd.DataFrame(columns=AREA_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[AREA_COLUMNS]
 
 
 def _diff(name: str, before: pd.DataFrame, after: pd.DataFrame, base_programs: ProgramsConfig,

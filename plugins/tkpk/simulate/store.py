@@ -52,16 +52,25 @@ def warehouse_inputs(settings, period, config):
     return state, sources.inputs, snapshot_id, inputs_for
 
 
-def save_simulation(settings, simulation, requested_by: str | None = None) -> list[int]:
-    """One simulation_scenario row per scenario and its differences; returns the scenario ids."""
+def save_simulation(settings, simulation, requested_by: str | None = None, request_id: str | None = None) -> list[int]:
+    """One simulation_scenario row per scenario and its differences; returns the scenario ids. A request (DAG run)
+    saved again replaces what it saved before."""
+    from sqlalchemy import delete, select
+
     ids = []
     with session_scope(settings.database_url) as s:
+        if request_id:
+            old = list(s.scalars(select(SimulationScenario.scenario_id).where(
+                SimulationScenario.request_id == request_id)))
+            if old:
+                s.execute(delete(SimulationDiff).where(SimulationDiff.scenario_id.in_(old)))
+                s.execute(delete(SimulationScenario).where(SimulationScenario.scenario_id.in_(old)))
         for result in simulation.results:
             row = SimulationScenario(
                 period=simulation.period, name=result.scenario.name[:100],
                 overrides=[o.text for o in result.scenario.overrides], rules_file=result.scenario.rules_file,
                 rule_set_version=simulation.baseline_programs.rule_set_version,
-                snapshot_id=simulation.snapshot_id, requested_by=requested_by, created_at=datetime.now(UTC),
+                snapshot_id=simulation.snapshot_id, requested_by=requested_by, request_id=request_id, created_at=datetime.now(UTC),
                 summary=result.summary)
             s.add(row)
             s.flush()

@@ -474,6 +474,7 @@ class SimulationScenario(Base):
     rule_set_version: Mapped[str] = mapped_column(String(20))  # the baseline's
     snapshot_id: Mapped[int | None] = mapped_column(BigInteger)
     requested_by: Mapped[str | None] = mapped_column(String(254))
+    request_id: Mapped[str | None] = mapped_column(String(250), index=True)  # the DAG run: a retry replaces its rows
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     summary: Mapped[list] = mapped_column(JSON, default=list)  # one entry per program, no personal data
 

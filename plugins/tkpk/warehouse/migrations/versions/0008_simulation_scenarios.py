@@ -29,12 +29,14 @@ def upgrade() -> None:
     sa.Column('rule_set_version', sa.String(length=20), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=True),
     sa.Column('requested_by', sa.String(length=254), nullable=True),
+    sa.Column('request_id', sa.String(length=250), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('summary', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('scenario_id')
     )
     with op.batch_alter_table('simulation_scenario', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_simulation_scenario_period'), ['period'], unique=False)
+        batch_op.create_index(batch_op.f('ix_simulation_scenario_request_id'), ['request_id'], unique=False)
 
     op.create_table('simulation_diff',
     sa.Column('diff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -63,5 +65,6 @@ def downgrade() -> None:
     # the index goes with its table (MariaDB refuses to drop an index its foreign key needs)
     op.drop_table('simulation_diff')
     with op.batch_alter_table('simulation_scenario', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_simulation_scenario_request_id'))
         batch_op.drop_index(batch_op.f('ix_simulation_scenario_period'))
     op.drop_table('simulation_scenario')
