@@ -224,3 +224,33 @@ def test_the_printed_summary_is_in_indonesian(tmp_path, capsys):
     assert "bpnt: keluarga 2 -> 3 (+1 / -0), jiwa 4 -> 7 (+3 / -0)" in text
     assert "rupiah setahun Rp 4.800.000 -> Rp 7.200.000" in text
     assert "pagu Rp 6.000.000: kurang Rp 1.200.000 (MELEBIHI pagu)" in text
+
+
+def test_a_whole_alternative_rules_file_and_a_pagu_per_kelurahan_exception(tmp_path, capsys):
+    import yaml
+
+    from tkpk.settings import Settings
+
+    rules = yaml.safe_load((Settings.from_env().config_dir / "programs.yaml").read_text(encoding="utf-8"))
+    rules["rule_set_version"] = "2027.usulan"
+    next(p for p in rules["programs"] if p["code"] == "bpnt")["desil"]["max"] = 5
+    alt = tmp_path / "usulan.yaml"
+    alt.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    rows, summary = run(tmp_path, family_registry(), "--scenario", "usulan", "--rules", str(alt),
+                        "--set", "pagu.bpnt.tahunan=6000000",
+                        "--set", f"pagu.bpjs_tk.kelurahan.{KEL_A}=100000", capsys=capsys)
+    # same answer as --set bpnt.desil.max=5; the version label alone recomputes nothing
+    assert summary["scenarios"][0]["programs_recomputed"] == ["bpnt"]
+    assert [(r["id_keluarga"], r["scenario_eligible"]) for r in rows] == [("H5", "true")]
+    assert program(summary, "bpnt")["pagu_after"] == {"pagu": 6_000_000, "sisa": -1_200_000, "cukup": False,
+                                                       "kelurahan_melebihi_pagu": None}
+    # H1's informal worker costs Rp201.600 in kelurahan A, whose pagu is now Rp100.000
+    assert program(summary, "bpjs_tk")["pagu_after"]["kelurahan_melebihi_pagu"] == 1
+    assert program(summary, "bpjs_tk")["pagu_before"]["kelurahan_melebihi_pagu"] == 0
+
+    broken = tmp_path / "rusak.yaml"
+    broken.write_text("rule_set_version: x\nprograms: [{code: pkh}]\n", encoding="utf-8")
+    registry, _ = family_registry().write(tmp_path / "b")
+    assert main(["simulate", "--period", "2026-10", "--registry", str(registry), "--out", str(tmp_path / "d.csv"),
+                 "--rules", str(broken)]) == 1
+    assert "rusak.yaml" in capsys.readouterr().err
