@@ -384,7 +384,9 @@ def step_simulate(scale: str, repeat: int) -> list[dict]:
 
     def parse(stdout: str) -> dict:
         r = last_json(stdout)
-        return {"baseline_s": r.get("baseline_seconds"),
+        return {"inputs_cpu_s": r.get("inputs_cpu_seconds"), "baseline_cpu_s": r.get("baseline_cpu_seconds"),
+                "scenario_cpu_s": [s["cpu_seconds"] for s in r.get("scenarios", [])],
+                "baseline_s": r.get("baseline_seconds"),
                 "scenario_s": [s["seconds"] for s in r.get("scenarios", [])],
                 "differences": [s["differences"] for s in r.get("scenarios", [])],
                 "recomputed": [len(s["programs_recomputed"]) for s in r.get("scenarios", [])]}

@@ -40,26 +40,37 @@ def build_scenarios(config, specs: list[ScenarioSpec]) -> list[Scenario]:
 
 
 def simulate_files(registry_dir, period, submissions_dir, config, scenarios: list[Scenario], reference_dir=None):
+    import time
+
     from tkpk.eligibility.files import file_inputs
     from tkpk.simulate.engine import run_scenarios
 
+    t, c = time.perf_counter(), time.process_time()
     f = file_inputs(registry_dir, period, submissions_dir, config.programs, config.types, reference_dir)
+    took = (round(time.perf_counter() - t, 2), round(time.process_time() - c, 2))
 
     def inputs_for(programs):
         return file_inputs(registry_dir, period, submissions_dir, programs, config.types, reference_dir).inputs
 
-    return run_scenarios(f.state, f.inputs, config.programs, config.budget, scenarios, inputs_for)
+    sim = run_scenarios(f.state, f.inputs, config.programs, config.budget, scenarios, inputs_for)
+    sim.inputs_seconds, sim.inputs_cpu_seconds = took
+    return sim
 
 
 def simulate_warehouse(settings, period, scenarios: list[Scenario], config=None):
+    import time
+
     from tkpk.config import load_config
     from tkpk.simulate.engine import run_scenarios
     from tkpk.simulate.store import warehouse_inputs
 
     config = config or load_config(settings.config_dir)
+    t, c = time.perf_counter(), time.process_time()
     state, inputs, snapshot_id, inputs_for = warehouse_inputs(settings, period, config)
+    took = (round(time.perf_counter() - t, 2), round(time.process_time() - c, 2))
     sim = run_scenarios(state, inputs, config.programs, config.budget, scenarios, inputs_for)
     sim.snapshot_id = snapshot_id
+    sim.inputs_seconds, sim.inputs_cpu_seconds = took
     return sim
 
 
@@ -94,7 +105,10 @@ def summary_json(simulation) -> dict:
     return {
         "period": simulation.period,
         "rule_set_version": simulation.baseline_programs.rule_set_version,
+        "inputs_seconds": simulation.inputs_seconds,
+        "inputs_cpu_seconds": simulation.inputs_cpu_seconds,
         "baseline_seconds": simulation.baseline_seconds,
+        "baseline_cpu_seconds": simulation.baseline_cpu_seconds,
         "scenarios": [{
             "scenario": r.scenario.name,
             "overrides": [o.text for o in r.scenario.overrides],
@@ -102,6 +116,7 @@ def summary_json(simulation) -> dict:
             "programs_recomputed": r.scenario.touched,
             "differences": len(r.diff),
             "seconds": r.seconds,
+            "cpu_seconds": r.cpu_seconds,
             "programs": r.summary,
         } for r in simulation.results],
     }
