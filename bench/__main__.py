@@ -11,6 +11,9 @@ Steps (each measured in its own process: wall, CPU user+sys, peak RSS, load aver
   pipeline     the monthly run step by step on the synthetic month, as the DAG calls it (bench.pipeline),
                linkage and eligibility partitioned by kecamatan; one run
   wholerun     `airflow dags test tkpk_monthly` on the synthetic month through the embedded setup; one run
+  simulate     `tkpk simulate` from files (registry + the month's accepted rows as canonical CSVs): one scenario,
+               three one-program scenarios side by side, one scenario touching every program; the same on a
+               warehouse whose month is processed when TKPK_BENCH_SIMULATE_DB names it
 """
 
 from __future__ import annotations
@@ -332,8 +335,87 @@ def task_durations(metadata_db: Path, tag: str) -> list[dict]:
             for task_id, v in tasks.items()]
 
 
-STEPS = ["synth", "registry", "ingest", "linkage", "eligibility", "reports", "pipeline", "wholerun"]
-DEFAULT_STEPS = {"tiny": ["synth", "registry", "ingest", "linkage", "eligibility", "reports", "pipeline"],
+def canonical_submissions(data: Path) -> Path:
+    """The month's landing files as the canonical `<type>.csv` that `tkpk simulate --submissions` reads: each file
+    checked like the monthly load does (`tkpk.ingest.validate`), accepted rows only. Made once per data set."""
+    out = data / "canonical" / PERIOD
+    if (out / "done").exists():
+        return out
+    import pandas as pd
+
+    from tkpk.config import load_config
+    from tkpk.ingest.validate import validate_file
+
+    config = load_config()
+    frames: dict[str, list] = {}
+    for meta in manifest(data)["files"]:
+        if meta.get("period") != PERIOD:
+            continue
+        result = validate_file(data / "landing" / meta["path"], meta["type_code"], PERIOD, config=config)
+        columns = [c.name for c in config.types.get(meta["type_code"]).columns]
+        frames.setdefault(meta["type_code"], []).append(pd.DataFrame(result.record_dicts(columns)))
+    out.mkdir(parents=True, exist_ok=True)
+    for type_code, parts in frames.items():
+        rows = pd.concat(parts, ignore_index=True).drop(columns=["row"], errors="ignore")
+        if len(rows):  # a rejected file has no accepted rows: no file, as in the monthly run
+            rows.to_csv(out / f"{type_code}.csv", index=False)
+    (out / "done").write_text("ok")
+    return out
+
+
+SIMULATIONS = {
+    "one scenario (bpjs_tk.quota.size=60)": ["--set", "bpjs_tk.quota.size=60"],
+    "three one-program scenarios": ["--scenario", "kuota60", "--set", "bpjs_tk.quota.size=60",
+                                    "--scenario", "pkh_desil3", "--set", "pkh.desil.max=3",
+                                    "--scenario", "bpnt_2700000", "--set", "bpnt.amount=2700000"],
+    "one scenario touching every program": [
+        "--set", "miskin_ekstrem.desil.max=2", "--set", "pkh.desil.max=3", "--set", "bpnt.desil.max=5",
+        "--set", "pbi_jk.desil.max=6", "--set", "bpjs_tk.quota.size=60", "--set", "pip.desil.max=5",
+        "--set", "rtlh.desil.max=4"],
+}
+
+
+def step_simulate(scale: str, repeat: int) -> list[dict]:
+    from bench import last_json
+
+    data = ensure_data(scale)
+    subs = canonical_submissions(data)
+    out = PROJECT_ROOT / "var" / "bench" / f"simulate-{scale}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def parse(stdout: str) -> dict:
+        r = last_json(stdout)
+        return {"inputs_cpu_s": r.get("inputs_cpu_seconds"), "baseline_cpu_s": r.get("baseline_cpu_seconds"),
+                "scenario_cpu_s": [s["cpu_seconds"] for s in r.get("scenarios", [])],
+                "baseline_s": r.get("baseline_seconds"),
+                "scenario_s": [s["seconds"] for s in r.get("scenarios", [])],
+                "differences": [s["differences"] for s in r.get("scenarios", [])],
+                "recomputed": [len(s["programs_recomputed"]) for s in r.get("scenarios", [])]}
+
+    rows = []
+    for label, extra in SIMULATIONS.items():
+        m = measure(f"simulate: {label}", [PY, "-m", "tkpk", "simulate", "--period", PERIOD, "--registry",
+                    str(data / "registry"), "--submissions", str(subs), "--out", str(out), "--json", *extra],
+                    repeat=repeat, parse=parse, log=log_path(scale, "simulate"))
+        rows.append(m.as_dict())
+    # the warehouse path (what the DAG runs) when a warehouse with the month already processed is named
+    warehouse = os.environ.get("TKPK_BENCH_SIMULATE_DB")
+    if warehouse:
+        for label, extra in SIMULATIONS.items():
+            m = measure(f"simulate (warehouse): {label}", [PY, "-m", "tkpk", "simulate", "--period", PERIOD,
+                        "--database-url", warehouse, "--out", str(out), "--json", *extra],
+                        repeat=repeat, parse=parse, log=log_path(scale, "simulate-warehouse"))
+            rows.append(m.as_dict())
+    three, every = rows[1]["median_s"], rows[2]["median_s"]
+    # wall time on a busy machine is mostly waiting; the CPU ratio is the one that carries
+    rows.append({"step": "simulate: three one-program / one all-program (target < 1.5)",
+                 "median_s": round(three / every, 2), "runs_s": [], "peak_rss_mb": "",
+                 "cpu_ratio": round(rows[1]["cpu_s"] / rows[2]["cpu_s"], 2) if rows[2].get("cpu_s") else None})
+    return rows
+
+
+STEPS = ["synth", "registry", "ingest", "linkage", "eligibility", "reports", "pipeline", "wholerun", "simulate"]
+DEFAULT_STEPS = {"tiny": ["synth", "registry", "ingest", "linkage", "eligibility", "reports", "pipeline", "simulate"],
                  "city": STEPS,
                  "province": ["synth", "registry", "eligibility", "pipeline", "wholerun"]}
 
@@ -353,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown steps: {', '.join(sorted(unknown))}")
     results: list[dict] = []
-    if set(only) - {"synth", "ingest", "linkage", "eligibility", "reports"}:
+    if set(only) - {"synth", "ingest", "linkage", "eligibility", "reports"}:  # simulate needs it too
         ensure_data(args.scale)
     for step in only:
         print(f"[bench] {step} ({args.scale}) ... load {os.getloadavg()[0]:.1f}", flush=True)
@@ -371,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
             results += step_reports(args.scale, 1 if args.scale == "province" else args.repeat)
         elif step == "pipeline":
             results += step_pipeline(args.scale, args.db or ("sqlite" if args.scale == "tiny" else "postgres"))
+        elif step == "simulate":
+            results += step_simulate(args.scale, 1 if args.scale == "province" else args.repeat)
         elif step == "wholerun":
             # province: the production warehouse (PostgreSQL), one run; city: the embedded default, as make demo
             results += step_wholerun(args.scale, args.db or ("postgres" if args.scale == "province" else "sqlite"),

@@ -76,3 +76,18 @@ def test_harness_tiny_registry_end_to_end(tmp_path):
     assert row["peak_rss_mb"] > 50 and row["cpu_s"] > 0
     assert report["machine"]["cores"] >= 1 and "pandas" in report["machine"]["versions"]
     assert "| registry load (SQLite) |" in proc.stdout
+
+
+def test_harness_tiny_simulate_end_to_end(tmp_path):
+    """`make bench`'s simulate step: the month's files as canonical CSVs, then three `tkpk simulate` runs."""
+    out = tmp_path / "results.json"
+    proc = subprocess.run([sys.executable, "-m", "bench", "--scale", "tiny", "--only", "simulate", "--repeat", "1",
+                           "--out", str(out)], capture_output=True, text=True, env=_env(), cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads(out.read_text())["results"]
+    assert [r["step"] for r in rows] == [
+        "simulate: one scenario (bpjs_tk.quota.size=60)", "simulate: three one-program scenarios",
+        "simulate: one scenario touching every program",
+        "simulate: three one-program / one all-program (target < 1.5)"]
+    assert rows[0]["recomputed"] == [1] and rows[1]["recomputed"] == [1, 2, 1] and rows[2]["recomputed"] == [8]
+    assert rows[0]["baseline_s"] > 0 and rows[3]["median_s"] > 0

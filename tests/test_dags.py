@@ -131,3 +131,19 @@ def test_registry_dag_emits_the_asset_the_monthly_dag_reads(dagbag):
     # time-based: a registry load must not trigger a monthly run (no mid-month e-mail)
     monthly = dagbag.dags["tkpk_monthly"]
     assert "CronTriggerTimetable" in type(monthly.timetable).__name__
+
+
+def test_simulate_trigger_form(dagbag):
+    """tkpk_simulate: never scheduled; typed, labelled overrides; the request is checked before anything runs."""
+    dag = dagbag.dags["tkpk_simulate"]
+    assert "Null" in type(dag.timetable).__name__
+    params = dag.params
+    assert "bpjs_tk" in params.get_param("program").schema["enum"]
+    quota = params.get_param("kuota_per_wilayah").schema
+    assert quota["type"] == ["null", "integer"] and quota["title"] == "Kuota per kelurahan"
+    assert params.get_param("set_lines").schema["type"] == "array"
+    assert params.get_param("email_peminta").schema["title"] == "E-mail peminta"
+    assert dag.get_task("validate_request").retries == 0
+    run = dag.get_task("run_simulation")
+    assert run.retries >= 2 and run.retry_exponential_backoff
+    assert run.upstream_task_ids == {"validate_request"}

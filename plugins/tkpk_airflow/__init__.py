@@ -11,7 +11,7 @@ from datetime import timedelta
 log = logging.getLogger(__name__)
 
 OWNER = "tkpk-data"
-TAGS = {"tkpk", "monthly", "registry", "reminder"}  # the house vocabulary (tests check every DAG against it)
+TAGS = {"tkpk", "monthly", "registry", "reminder", "simulation"}  # the house vocabulary (tests check every DAG against it)
 LANDING_CONN_ID = "tkpk_landing"
 SMTP_CONN_ID = "smtp_default"
 # Announced by tkpk_registry when a snapshot loads; an inlet of tkpk_monthly's eligibility step. One definition, so

@@ -56,10 +56,34 @@ def _read_registry_table(folder: Path, name: str) -> pd.DataFrame:
     return out
 
 
+@dataclass
+class FileInputs:
+    """What the rules read from the files of one period (`tkpk simulate` reuses it for every scenario)."""
+
+    period: Period
+    state: rules.RegistryState
+    inputs: rules.RuleInputs
+    recipients: pd.DataFrame
+    with_data: set[str]
+    submissions: dict[str, int]
+    matched: dict[str, int]
+    problems: list[str]
+
+
 def evaluate_files(registry_dir: str | Path, period: str | Period, submissions_dir: str | Path | None,
                    programs: ProgramsConfig, types: SubmissionTypesConfig,
                    reference_dir: str | Path | None = None) -> FileResult:
     """Decisions (and targeting, where recipient files are given) for one period from CSV files."""
+    f = file_inputs(registry_dir, period, submissions_dir, programs, types, reference_dir)
+    decisions = rules.decide(f.state, programs, f.inputs)
+    target = rules.targeting(decisions, f.recipients, programs, f.with_data)
+    return FileResult(f.period, decisions, target, f.state, f.submissions, f.matched, f.problems)
+
+
+def file_inputs(registry_dir: str | Path, period: str | Period, submissions_dir: str | Path | None,
+                programs: ProgramsConfig, types: SubmissionTypesConfig,
+                reference_dir: str | Path | None = None) -> FileInputs:
+    """The registry state at E and the rule inputs (recipients, RTLH history, PKH status) from CSV files."""
     from tkpk.registry import check_snapshot
 
     period = period if isinstance(period, Period) else Period.parse(period)
@@ -117,9 +141,7 @@ def evaluate_files(registry_dir: str | Path, period: str | Period, submissions_d
             matched[f"penerima_{program.code}"] = int(sub[unit].notna().sum())
 
     state = rules.registry_state(households, persons, events, period)
-    decisions = rules.decide(state, programs, inputs)
-    target = rules.targeting(decisions, recipients, programs, with_data)
-    return FileResult(period, decisions, target, state, result_counts, matched, checked.problems)
+    return FileInputs(period, state, inputs, recipients, with_data, result_counts, matched, checked.problems)
 
 
 def decisions_csv(result: FileResult) -> pd.DataFrame:

@@ -457,3 +457,46 @@ class AuditLog(Base):
     period: Mapped[str | None] = mapped_column(PERIOD)
     opd_code: Mapped[str | None] = mapped_column(CODE)
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # no personal data
+
+
+# --- what-if planning (tkpk simulate) ------------------------------------------------------------------------------------
+
+
+class SimulationScenario(Base):
+    """One what-if scenario computed for a period (`tkpk simulate`): its overrides and per-program summary (counts
+    and rupiah only). The month's official decisions are never touched; scenarios live only here."""
+
+    __tablename__ = "simulation_scenario"
+    scenario_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(PERIOD, index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    overrides: Mapped[list] = mapped_column(JSON, default=list)  # the --set lines as given
+    rules_file: Mapped[str | None] = mapped_column(String(255))
+    rule_set_version: Mapped[str] = mapped_column(String(20))  # the baseline's
+    snapshot_id: Mapped[int | None] = mapped_column(BigInteger)
+    requested_by: Mapped[str | None] = mapped_column(String(254))
+    request_id: Mapped[str | None] = mapped_column(String(250), index=True)  # the DAG run: a retry replaces its rows
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[list] = mapped_column(JSON, default=list)  # one entry per program, no personal data
+
+
+class SimulationDiff(Base):
+    """One decision that differs between the baseline and a scenario (the rows of DIFF.csv, reasons as codes)."""
+
+    __tablename__ = "simulation_diff"
+    diff_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    scenario_id: Mapped[int] = mapped_column(ForeignKey("simulation_scenario.scenario_id", ondelete="CASCADE"),
+                                             index=True)
+    program: Mapped[str] = mapped_column(CODE)
+    id_keluarga: Mapped[str] = mapped_column(String(40))
+    id_art: Mapped[str] = mapped_column(String(40), default="")
+    kode_kelurahan: Mapped[str | None] = mapped_column(String(13))
+    kode_kecamatan: Mapped[str | None] = mapped_column(String(8))
+    baseline_eligible: Mapped[bool] = mapped_column(Boolean)
+    scenario_eligible: Mapped[bool] = mapped_column(Boolean)
+    baseline_benefit: Mapped[int] = mapped_column(BigInteger, default=0)
+    scenario_benefit: Mapped[int] = mapped_column(BigInteger, default=0)
+    baseline_rank: Mapped[int | None] = mapped_column(Integer)
+    scenario_rank: Mapped[int | None] = mapped_column(Integer)
+    baseline_reasons: Mapped[str | None] = mapped_column(Text)
+    scenario_reasons: Mapped[str | None] = mapped_column(Text)
