@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 from tkpk_airflow import default_args, registry_asset, settings, smtp_settings
+from tkpk_airflow.approval import approve_before
 
 from tkpk.period import PERIOD_PATTERN
 from tkpk.schedule import TIMEZONE, monthly_cron, opd_codes
@@ -231,6 +232,7 @@ def tkpk_monthly():
     decided = finalize_eligibility(compute_eligibility.expand(kecamatan=kecamatan))
     built = build_reports(decided)
     sent = send_reports(built)
+    approve_before(built, sent)  # the steward's sign-off, when accounts.yaml `approval.required`
     sent >> summarize()
     [linked, decided, built, sent] >> check_outputs()
 
