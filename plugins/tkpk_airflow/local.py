@@ -78,6 +78,7 @@ def local_env(var: Path, *, smtp_port: int, api_port: int, accounts) -> dict:
         # Runs start from a steward (Muat ulang, Trigger), not from the monthly cron: a laptop is not the server.
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__BASE_URL": base,
         "AIRFLOW__API__PORT": str(api_port),
         "AIRFLOW__API__SECRET_KEY": keys["secret_key"],

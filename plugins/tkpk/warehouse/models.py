@@ -193,6 +193,9 @@ class Finding(Base):
     value: Mapped[str | None] = mapped_column(Text)  # as the cell showed it (may hold a full NIK: warehouse only)
     retention_until: Mapped[date | None] = mapped_column(Date)
 
+    # the TKPK view's Karantina page: one batch's row errors, a page at a time in Excel row order
+    __table_args__ = (Index("ix_finding_batch_severity_row", "batch_id", "severity", "row_number"),)
+
 
 class QuarantinedRow(Base):
     __tablename__ = "quarantined_row"
@@ -206,6 +209,8 @@ class QuarantinedRow(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict] = mapped_column(JSON, default=dict)  # the raw cells as read
     retention_until: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_quarantined_batch_row", "batch_id", "row_number"),)  # the Karantina page's rows
 
 
 class ExpectedSubmission(Base):
@@ -311,6 +316,9 @@ class ReviewItem(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | decided
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    # the Tinjauan page: a period's open items, a page at a time by probability
+    __table_args__ = (Index("ix_review_item_open", "period", "status", "match_probability"),)
 
 
 class ReviewDecision(Base):
