@@ -39,6 +39,8 @@ untuk **bulan kalender sebelumnya** (dihitung dalam waktu Jakarta).
 4. `eligibility` - menghitung ulang kelayakan setiap program, perubahan sejak bulan lalu, dan ketepatan sasaran.
 5. `reports` dan `send` - menyusun laporan dan mengirim e-mail (laporan kota, kecamatan, kelurahan, umpan balik OPD).
    Laporan yang berubah setelah muat ulang dikirim sekali lagi dengan tanda **[REVISI]**.
+   Bila persetujuan aktif (`accounts.yaml`), `approve_reports` menunggu steward menyetujui (Approve) atau menolak
+   (Reject) pengiriman di *Required actions*; ditolak = tidak ada e-mail, run tetap hijau.
 
 **Memuat ulang berkas satu OPD** (setelah OPD mengirim berkas perbaikan):
 letakkan berkas baru di folder landing, lalu *Trigger DAG* dengan parameter `period` (misalnya `2026-10`) dan `opd`

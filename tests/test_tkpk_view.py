@@ -83,6 +83,7 @@ def stack(tmp_path_factory):
     work = tmp_path_factory.mktemp("tkpk_view")
     data = work / "data"
     generate(data, PERIOD, households=400, seed=5, months=1)
+    _add_doubtful_rows(data)
     var = work / "var"
     (var / "airflow").mkdir(parents=True)
     url = f"sqlite:///{var / 'warehouse.db'}"
@@ -121,7 +122,23 @@ def stack(tmp_path_factory):
                 os.environ.pop(key, None)
 
 
-def _wait(stack, what, check, timeout: float = 900, every: float = 3):
+def _add_doubtful_rows(data: Path) -> None:
+    """Three registry people's NIKs under other names in a second Dinas Pertanian file: pairs the linkage cannot
+    decide alone, so the month has a review queue."""
+    import csv
+
+    snap = next((data / "landing" / "registry").iterdir())
+    with open(snap / "persons.csv", newline="", encoding="utf-8") as fh:
+        people = list(csv.DictReader(fh))[40:43]
+    names = ["Zaenuddin Pranoto", "Wahyuningsih Rahmadani", "Bonifasius Siregar"]
+    with open(data / "landing" / PERIOD / "pertanian" / "tambahan.csv", "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["nik", "nama", "kode_kelurahan", "jenis_bibit", "jumlah"])
+        for person, name in zip(people, names, strict=True):
+            out.writerow([person["nik"], name, person["kode_kelurahan"], "CABAI", 10])
+
+
+def _wait(stack, what, check, timeout: float = 1500, every: float = 3):
     deadline = time.monotonic() + timeout
     while True:
         stack["airflow"].check_alive()
@@ -138,7 +155,8 @@ def _wait_awaiting(stack, api: Api, run_id: str) -> None:
     def check():
         state = api.task_state(run_id, "approve_reports")
         if state in ("failed", "upstream_failed", "skipped"):
-            raise AssertionError(f"approve_reports {state}: {api.get(f'/dags/tkpk_monthly/dagRuns/{run_id}/taskInstances')}")
+            tis = api.get(f"/dags/tkpk_monthly/dagRuns/{run_id}/taskInstances")["task_instances"]
+            raise AssertionError(f"approve_reports {state}: {[(t['task_id'], t['state']) for t in tis]}")
         return state == "awaiting_input"
 
     _wait(stack, f"{run_id} awaiting approval", check)
@@ -152,8 +170,13 @@ def _wait_run(stack, api: Api, run_id: str) -> str:
     return _wait(stack, f"{run_id} finished", check, timeout=600)
 
 
-def _messages(outbox: Path) -> list:
-    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(outbox.glob("*.eml"))]
+def _messages(outbox: Path, kind: str = "report") -> list:
+    """The e-mails in the sink's outbox: `report` (the month's reports), `alert` (failure alerts, e.g. the rejected
+    OPD file), `approval-rejected` (the stewards told that nothing was sent)."""
+    found = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(outbox.glob("*.eml"))]
+    notices = {"alert", "approval-rejected"}
+    return [m for m in found if (m["X-TKPK-Report"] in notices and m["X-TKPK-Report"] == kind)
+            or (m["X-TKPK-Report"] not in notices and kind == "report")]
 
 
 def _login(browser, base: str, username: str, password: str):
@@ -209,10 +232,10 @@ def test_view_as_steward_and_anggota_and_approval(stack):
             assert "Tim Data Bappeda" in page.locator("#pengguna").inner_text()
             _shot(page, "1-kiriman-steward")
 
-            rejected.locator("button.muat-ulang").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                rejected.locator("button.muat-ulang").click()
             assert "dimulai" in page.locator(".pesan").inner_text()
-            runs = api.get("/dags/tkpk_monthly/dagRuns", order_by="-run_after")["dag_runs"]
+            runs = api.get("/dags/tkpk_monthly/dagRuns")["dag_runs"]
             again = next(r for r in runs if r["conf"] == {"period": PERIOD, "opd": rejected_opd})
             assert again["triggering_user_name"] == "steward"
 
@@ -225,8 +248,8 @@ def test_view_as_steward_and_anggota_and_approval(stack):
             first_item = page.locator("#tinjauan tbody tr").first
             review_id = int(first_item.get_attribute("data-review"))
             assert "*" not in first_item.locator("td.nik").first.inner_text(), "the steward has pii: true"
-            first_item.locator("button.cocok").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                first_item.locator("button.cocok").click()
             assert "cocok" in page.locator(".pesan").inner_text()
             with session_scope(stack["url"]) as s:
                 decided = s.scalars(select(ReviewDecision)).all()
@@ -244,7 +267,7 @@ def test_view_as_steward_and_anggota_and_approval(stack):
             page.goto(f"{base}/tkpk/tinjauan?period={PERIOD}")
             niks = page.locator("#tinjauan td.nik").all_inner_texts()
             assert niks and all("*" in n for n in niks if n), niks
-            assert page.locator("button").count() == 0
+            assert page.locator("#tinjauan button").count() == 0
             _shot(page, "5-tinjauan-anggota")
             page.goto(f"{base}/tkpk/kiriman?period={PERIOD}")
             assert page.locator("button.muat-ulang").count() == 0
@@ -273,7 +296,8 @@ def test_view_as_steward_and_anggota_and_approval(stack):
     assert other.answer(again["dag_run_id"], "Reject").status_code == 200
     assert _wait_run(stack, api, again["dag_run_id"]) == "success"
     assert api.task_state(again["dag_run_id"], "send_reports") == "skipped"
-    new = _messages(stack["outbox"])[len(sent):]
+    assert len(_messages(stack["outbox"])) == len(sent), "a rejected month sends no report"
+    new = _messages(stack["outbox"], "approval-rejected")
     assert new and all("tidak dikirim" in m["Subject"] and "steward.dinsos" in m["Subject"] for m in new)
     assert {m["To"].addresses[0].addr_spec for m in new} == {"data.bappeda@jambikota.example",
                                                              "data.dinsos@jambikota.example"}

@@ -52,6 +52,8 @@ def airflow_env(var: Path, smtp_port: int) -> dict:
         }),
         "TKPK_HOME": str(PROJECT_ROOT),
         "PYTHONPATH": str(PROJECT_ROOT / "plugins"),
+        # Unattended runs (the demo, `airflow dags test` in tests and bench): no steward's sign-off before sending.
+        "TKPK_APPROVAL_REQUIRED": "false",
     })
     return env
 
@@ -133,8 +135,6 @@ def main() -> int:
 
     with MailSink(settings.outbox_dir) as sink:
         env = airflow_env(var, sink.port)
-        # The demo runs unattended: the steward's sign-off before sending (accounts.yaml `approval`) is off here.
-        env["TKPK_APPROVAL_REQUIRED"] = "false"
         say("  persetujuan steward sebelum kirim e-mail: dimatikan untuk demo (di produksi aktif, lihat accounts.yaml)")
         say(f"4. Server SMTP lokal di 127.0.0.1:{sink.port} menyimpan e-mail ke {settings.outbox_dir}")
         say("5. Menyiapkan basis data metadata Airflow (SQLite)")

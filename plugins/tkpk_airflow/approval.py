@@ -5,7 +5,7 @@ waits it is `awaiting_input`, holds no worker slot, and is answered in Airflow's
 REST API. Approve: send_reports runs. Reject: send_reports is skipped (the run still ends successful: a decision,
 not a failure), the stewards get an e-mail, the decision is in the audit log under the person who gave it. No
 answer within `timeout_hours`: the configured default outcome. The task has no execution timeout: the wait is for
-a person, and the DAG's run timeout must allow for it (approval.timeout_hours on top of the processing time).
+a person, so the DAG's run timeout is extended by `timeout_hours` (it keeps measuring the processing time).
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ class ReportApproval(ApprovalOperator):
         from tkpk_airflow import settings
 
         info = context["ti"].xcom_pull(task_ids="resolve_period")
-        base = (context["conf"].get("api", "base_url", fallback="") or "").rstrip("/")
+        from airflow.sdk.configuration import conf
+
+        base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")
         previews = f"{base}/tkpk/laporan?period={info['period']}" if base else None
         self.body = approval_body(settings(), info["period"], previews)
         return super().execute(context)
@@ -73,3 +75,7 @@ def approve_before(built, sent) -> None:
                "(Reject) pengiriman e-mail bulan ini.",
     )
     built >> approval >> sent
+    # The run timeout measures processing; the wait for a person comes on top of it.
+    dag = approval.dag
+    if dag is not None and dag.dagrun_timeout is not None:
+        dag.dagrun_timeout = dag.dagrun_timeout + approval.response_timeout

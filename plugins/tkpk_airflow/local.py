@@ -85,6 +85,10 @@ def local_env(var: Path, *, smtp_port: int, api_port: int, accounts) -> dict:
         "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
     })
+    # accounts.yaml decides about the sign-off here (the demo's environment switches it off), unless the caller says
+    env.pop("TKPK_APPROVAL_REQUIRED", None)
+    if os.environ.get("TKPK_APPROVAL_REQUIRED"):
+        env["TKPK_APPROVAL_REQUIRED"] = os.environ["TKPK_APPROVAL_REQUIRED"]
     if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):  # a configured metadata database wins over SQLite
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     return env
