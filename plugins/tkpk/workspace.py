@@ -1,6 +1,5 @@
 """The queries behind the steward's TKPK view (/tkpk/) that no other stage already has: the periods on record,
-the batches with quarantined rows, one page of a batch's row errors with the column as the OPD wrote it, and the
-send log of a period. The submission matrix is tkpk.status, the review queue tkpk.linkage.review, the rendered
+the batches with quarantined rows, one page of a batch's row errors, and the send log of a period. The submission matrix is tkpk.status, the review queue tkpk.linkage.review, the rendered
 reports tkpk.reports.build. Every read is paged or bounded, so a page answers quickly at province scale.
 """
 
@@ -9,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, union
 
 from tkpk.warehouse import session_scope
-from tkpk.warehouse.models import ExpectedSubmission, Finding, QuarantinedRow, SendLog, SubmissionBatch
+from tkpk.warehouse.models import ExpectedSubmission, Finding, SendLog, SubmissionBatch
 
 
 def periods(database_url: str) -> list[str]:
@@ -37,21 +36,7 @@ def quarantine_batches(database_url: str, period: str) -> list[dict]:
     return out
 
 
-def _raw_header(columns: list[str], canonical: str | None, aliases: dict[str, str]) -> str:
-    """The column as the OPD wrote it in the file, found through the type's header aliases."""
-    from tkpk.config.submissions import header_key
-
-    if not canonical:
-        return ""
-    for name in columns:
-        key = header_key(name)
-        if key == canonical or aliases.get(key) == canonical:
-            return name
-    return canonical
-
-
-def quarantine_page(database_url: str, batch_id: int, *, offset: int, limit: int,
-                    aliases: dict[str, str] | None = None) -> tuple[list[dict], int]:
+def quarantine_page(database_url: str, batch_id: int, *, offset: int, limit: int) -> tuple[list[dict], int]:
     """One page of a batch's row errors in Excel row order, and how many there are. `value` and `message` are as
     stored (they may hold a full NIK): the caller masks them."""
     with session_scope(database_url) as s:
@@ -61,18 +46,7 @@ def quarantine_page(database_url: str, batch_id: int, *, offset: int, limit: int
                                  Finding.message, Finding.value)
                           .where(*where).order_by(Finding.row_number, Finding.finding_id)
                           .offset(offset).limit(limit)).all()
-        numbers = sorted({f.row_number for f in found if f.row_number is not None})
-        headers: dict[int, list[str]] = {}
-        if numbers:
-            for q in s.execute(select(QuarantinedRow.row_number, QuarantinedRow.data)
-                               .where(QuarantinedRow.batch_id == batch_id, QuarantinedRow.row_number.in_(numbers))):
-                headers[q.row_number] = list((q.data or {}).keys())
-    rows = []
-    for f in found:
-        row = dict(f._mapping)
-        row["column_as_written"] = _raw_header(headers.get(f.row_number, []), f.column, aliases or {})
-        rows.append(row)
-    return rows, total
+    return [dict(f._mapping) for f in found], total
 
 
 def send_log(database_url: str, period: str, limit: int = 500) -> list[dict]:

@@ -212,7 +212,6 @@ def _report_entry(settings, period: str, key: str) -> dict | None:
 
 @app.get("/karantina", response_class=HTMLResponse)
 def karantina(who: Who, period: str | None = None, batch: int | None = None, halaman: str | None = None):
-    from tkpk.config import load_config
     from tkpk.workspace import quarantine_batches, quarantine_page
 
     s = _settings()
@@ -222,9 +221,8 @@ def karantina(who: Who, period: str | None = None, batch: int | None = None, hal
     rows, total, page = [], 0, _page(halaman)
     feedback = None
     if chosen:
-        aliases = load_config(s.config_dir).types.aliases_for(chosen["submission_type"])
         rows, total = quarantine_page(s.database_url, chosen["batch_id"], offset=(page - 1) * PAGE_SIZE,
-                                      limit=PAGE_SIZE, aliases=aliases)
+                                      limit=PAGE_SIZE)
         for r in rows:
             r["value"] = _mask(r["value"], False)
             r["message"] = _mask(r["message"], False)

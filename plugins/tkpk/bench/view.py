@@ -23,14 +23,12 @@ def _median(fn, repeat: int) -> float:
 
 
 def time_pages(settings, period: str, repeat: int = 5) -> dict:
-    from tkpk.config import load_config
     from tkpk.linkage.review import count_open, review_frame
     from tkpk.reports.build import load_manifest
     from tkpk.status import submission_matrix
     from tkpk.workspace import periods, quarantine_batches, quarantine_page, send_log
 
     url = settings.database_url
-    config = load_config(settings.config_dir)
     batches = quarantine_batches(url, period)
     biggest = max(batches, key=lambda b: b["rows_quarantined"]) if batches else None
     open_items = count_open(url, period)
@@ -38,10 +36,9 @@ def time_pages(settings, period: str, repeat: int = 5) -> dict:
     def karantina(last: bool) -> None:
         quarantine_batches(url, period)
         if biggest:
-            aliases = config.types.aliases_for(biggest["submission_type"])
-            _, total = quarantine_page(url, biggest["batch_id"], offset=0, limit=PAGE, aliases=aliases)
+            _, total = quarantine_page(url, biggest["batch_id"], offset=0, limit=PAGE)
             if last:
-                quarantine_page(url, biggest["batch_id"], offset=max(total - PAGE, 0), limit=PAGE, aliases=aliases)
+                quarantine_page(url, biggest["batch_id"], offset=max(total - PAGE, 0), limit=PAGE)
 
     def tinjauan(last: bool) -> None:
         total = count_open(url, period)
@@ -161,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(database_url=url, reports_dir=Path(tmp) / "reports", var_dir=Path(tmp))
         with_indexes = time_pages(settings, args.period)
         with get_engine(url).begin() as conn:
-            for name in ("ix_finding_batch_severity_row", "ix_quarantined_batch_row", "ix_review_item_open"):
+            for name in ("ix_finding_batch_severity_row", "ix_review_item_open"):
                 conn.execute(text(f"DROP INDEX {name}"))
         without = time_pages(settings, args.period)
     print(json.dumps({"findings": args.findings, "review": args.review, "seed_s": seeded,

@@ -210,8 +210,6 @@ class QuarantinedRow(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)  # the raw cells as read
     retention_until: Mapped[date | None] = mapped_column(Date)
 
-    __table_args__ = (Index("ix_quarantined_batch_row", "batch_id", "row_number"),)  # the Karantina page's rows
-
 
 class ExpectedSubmission(Base):
     """What discovery found for a period: received (with files) or missing ('belum mengirim')."""

@@ -1,8 +1,8 @@
 """indexes for the TKPK view's paged pages (Karantina, Tinjauan)
 
-The Karantina page reads one batch's row errors a page at a time in Excel row order and then those rows' raw cells;
-the Tinjauan page reads a period's open review items a page at a time by probability. Without these indexes each page
-sorts the whole batch or period, which at province scale is the difference between milliseconds and seconds.
+The Karantina page reads one batch's row errors a page at a time in Excel row order; the Tinjauan page reads a
+period's open review items a page at a time by probability. Without these indexes each page sorts the whole batch or
+period, which at province scale is the difference between milliseconds and seconds.
 
 Revision ID: 0006
 Revises: 0002
@@ -22,8 +22,6 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('finding', schema=None) as batch_op:
         batch_op.create_index('ix_finding_batch_severity_row', ['batch_id', 'severity', 'row_number'], unique=False)
-    with op.batch_alter_table('quarantined_row', schema=None) as batch_op:
-        batch_op.create_index('ix_quarantined_batch_row', ['batch_id', 'row_number'], unique=False)
     with op.batch_alter_table('review_item', schema=None) as batch_op:
         batch_op.create_index('ix_review_item_open', ['period', 'status', 'match_probability'], unique=False)
 
@@ -31,7 +29,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('review_item', schema=None) as batch_op:
         batch_op.drop_index('ix_review_item_open')
-    with op.batch_alter_table('quarantined_row', schema=None) as batch_op:
-        batch_op.drop_index('ix_quarantined_batch_row')
     with op.batch_alter_table('finding', schema=None) as batch_op:
         batch_op.drop_index('ix_finding_batch_severity_row')
