@@ -23,25 +23,30 @@ class ReportApproval(ApprovalOperator):
     """ApprovalOperator whose body carries the month's headline figures, and which records who decided."""
 
     def execute(self, context):
+        from airflow.sdk.configuration import conf
+
         from tkpk.notify.approval import approval_body
         from tkpk_airflow import settings
 
         info = context["ti"].xcom_pull(task_ids="resolve_period")
-        from airflow.sdk.configuration import conf
-
         base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")
         previews = f"{base}/tkpk/laporan?period={info['period']}" if base else None
         self.body = approval_body(settings(), info["period"], previews)
         return super().execute(context)
 
     def execute_complete(self, context, event):
+        # Recorded before the operator acts on the answer: on Reject it skips send_reports by raising (Airflow 3's
+        # SkipMixin), so nothing after super() would run.
+        if "error" not in event:
+            self._record(context, approved=list(event.get("chosen_options") or []) == [self.APPROVE],
+                         user=event.get("responded_by_user"))
+        return super().execute_complete(context, event)
+
+    def _record(self, context, *, approved: bool, user: dict | None) -> None:
         from tkpk.notify.approval import notify_rejected, record_decision
         from tkpk_airflow import settings, smtp_settings
 
-        result = super().execute_complete(context, event)
         info = context["ti"].xcom_pull(task_ids="resolve_period")
-        approved = result["chosen_options"] == [self.APPROVE]
-        user = result.get("responded_by_user")
         actor = (user or {}).get("id") or "otomatis (batas waktu)"
         s = settings()
         record_decision(s, info["period"], approved=approved, actor=actor, run_id=info["run_id"],
@@ -52,7 +57,6 @@ class ReportApproval(ApprovalOperator):
             told = notify_rejected(s, smtp_settings(), info["period"], actor=actor, run_id=info["run_id"])
             log.info("Periode %s: pengiriman ditolak oleh %s; tidak ada laporan terkirim, %d steward diberi tahu",
                      info["period"], actor, told)
-        return result
 
 
 def approve_before(built, sent) -> None:
