@@ -160,6 +160,11 @@ def _wait_awaiting(stack, api: Api, run_id: str) -> None:
         return state == "awaiting_input"
 
     _wait(stack, f"{run_id} awaiting approval", check)
+    # The worker process that parked the task reports its exit to the scheduler a few seconds later (longer under
+    # load). An answer that resumes the task before that report arrives makes the scheduler mark the resumed
+    # task failed ("executor reported success but the state is running", seen here with LocalExecutor on Airflow
+    # 3.3.2). A person answers minutes later; the test waits for the report to be through.
+    time.sleep(30)
 
 
 def _wait_run(stack, api: Api, run_id: str) -> str:
