@@ -1,6 +1,8 @@
 # The TKPK Kota Jambi Airflow image: the official Apache Airflow image (same Airflow and Python as
 # requirements.lock), the pinned runtime dependencies and this project. Built by `docker compose build`.
 FROM apache/airflow:3.3.2-python3.11
+# The official image already carries the FAB provider (its default extras), which docker-compose.yaml uses as the
+# auth manager for named accounts; the embedded default runs the simple auth manager and does not need it.
 
 # Official-image convention: install Python packages as the airflow user, never as root.
 USER airflow

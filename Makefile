@@ -12,10 +12,11 @@ export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export PYTHONPATH := $(CURDIR)/plugins
 SCALE ?= city
 
-.PHONY: install demo test lint bench clean help
+.PHONY: install demo airflow test lint bench clean help
 
 help:
 	@echo "make demo   - siapkan lingkungan, buat data sintetis 2 bulan, jalankan tkpk_monthly di Airflow"
+	@echo "make airflow - Airflow lokal (http://localhost:8080) dengan tampilan TKPK; Ctrl-C untuk berhenti"
 	@echo "make test   - siapkan lingkungan dan jalankan semua tes"
 	@echo "make lint   - ruff (termasuk aturan Airflow AIR)"
 	@echo "make bench  - benchmark (SCALE=city|province)"
@@ -33,6 +34,9 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/python -m tkpk.demo
+
+airflow: install
+	$(BIN)/python -m tkpk_airflow.local
 
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

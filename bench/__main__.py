@@ -9,7 +9,8 @@ Steps (each measured in its own process: wall, CPU user+sys, peak RSS, load aver
                implementation of the rules on the same data (time ratio, disagreements)
   reports      `bench/reports.py`: build and send every report
   pipeline     the monthly run step by step on the synthetic month, as the DAG calls it (bench.pipeline),
-               linkage and eligibility partitioned by kecamatan; one run
+               linkage and eligibility partitioned by kecamatan; one run; then the TKPK view's page queries
+               on the month's warehouse (bench.view)
   wholerun     `airflow dags test tkpk_monthly` on the synthetic month through the embedded setup; one run
   simulate     `tkpk simulate` from files (registry + the month's accepted rows as canonical CSVs): one scenario,
                three one-program scenarios side by side, one scenario touching every program; the same on a
@@ -259,6 +260,7 @@ def step_pipeline(scale: str, db: str) -> list[dict]:
         run("finalize_eligibility")
         run("build_reports")
         run("send_reports")
+        pages = run("view_pages", label="TKPK view: the queries of every page")
     finally:
         cleanup()
     total = {"step": f"{tag}: TOTAL (sum of steps, sequential)", "median_s": round(sum(r["median_s"] for r in results), 1),
@@ -272,6 +274,10 @@ def step_pipeline(scale: str, db: str) -> list[dict]:
                             "peak_rss_mb": max(r["peak_rss_mb"] for r in rows),
                             "slowest_partition_s": max(r["median_s"] for r in rows)})
     results.append(total)
+    for key, seconds in pages.items():  # one row per page of the TKPK view (median of 5 on the month's warehouse)
+        if key.endswith("_s"):
+            results.append({"step": f"{tag}: view page {key[:-2]} (median of 5)", "median_s": seconds, "runs_s": [],
+                            "cpu_s": 0, "peak_rss_mb": 0})
     return results
 
 

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 STEPS = ["setup", "start", "ingest", "prepare_linkage", "link_partition", "finalize_linkage", "derive_events",
-         "compute_eligibility", "finalize_eligibility", "build_reports", "send_reports"]
+         "compute_eligibility", "finalize_eligibility", "build_reports", "send_reports", "view_pages"]
 
 
 def run_step(step: str, period: str, run_id: str, partition: str | None = None, registry: str | None = None,
@@ -96,6 +96,10 @@ def run_step(step: str, period: str, run_id: str, partition: str | None = None, 
         with MailSink(settings.outbox_dir) as sink:
             result = send_reports(settings, period, SmtpSettings(port=sink.port), run_id=run_id)
         return result
+    if step == "view_pages":
+        from bench.view import time_pages
+
+        return time_pages(settings, period)
     raise ValueError(step)
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 from tkpk_airflow import default_args, registry_asset, settings, smtp_settings
+from tkpk_airflow.approval import approve_before
 
 from tkpk.period import PERIOD_PATTERN
 from tkpk.schedule import TIMEZONE, monthly_cron, opd_codes
@@ -38,6 +39,8 @@ untuk **bulan kalender sebelumnya** (dihitung dalam waktu Jakarta).
 4. `eligibility` - menghitung ulang kelayakan setiap program, perubahan sejak bulan lalu, dan ketepatan sasaran.
 5. `reports` dan `send` - menyusun laporan dan mengirim e-mail (laporan kota, kecamatan, kelurahan, umpan balik OPD).
    Laporan yang berubah setelah muat ulang dikirim sekali lagi dengan tanda **[REVISI]**.
+   Bila persetujuan aktif (`accounts.yaml`), `approve_reports` menunggu steward menyetujui (Approve) atau menolak
+   (Reject) pengiriman di *Required actions*; ditolak = tidak ada e-mail, run tetap hijau.
 
 **Memuat ulang berkas satu OPD** (setelah OPD mengirim berkas perbaikan):
 letakkan berkas baru di folder landing, lalu *Trigger DAG* dengan parameter `period` (misalnya `2026-10`) dan `opd`
@@ -231,6 +234,7 @@ def tkpk_monthly():
     decided = finalize_eligibility(compute_eligibility.expand(kecamatan=kecamatan))
     built = build_reports(decided)
     sent = send_reports(built)
+    approve_before(built, sent)  # the steward's sign-off, when accounts.yaml `approval.required`
     sent >> summarize()
     [linked, decided, built, sent] >> check_outputs()
 

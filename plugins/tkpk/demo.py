@@ -52,6 +52,8 @@ def airflow_env(var: Path, smtp_port: int) -> dict:
         }),
         "TKPK_HOME": str(PROJECT_ROOT),
         "PYTHONPATH": str(PROJECT_ROOT / "plugins"),
+        # Unattended runs (the demo, `airflow dags test` in tests and bench): no steward's sign-off before sending.
+        "TKPK_APPROVAL_REQUIRED": "false",
     })
     return env
 
@@ -64,14 +66,19 @@ def airflow(args: list[str], env: dict, log_file: Path | None = None) -> int:
         return subprocess.run([str(exe), *args], env=env, stdout=fh, stderr=subprocess.STDOUT).returncode
 
 
-def reset_runtime(settings: Settings) -> None:
-    """A demo starts from a clean warehouse, outbox and archive so what it shows is this run's work."""
+def reset_runtime(settings: Settings) -> list[Path]:
+    """A demo starts from a clean warehouse, outbox, reports and archive so what it shows is this run's work.
+    Airflow's own state (var/airflow: metadata, logs; the accounts' passwords and keys of `make airflow`) is kept:
+    `airflow dags test` replaces its own runs, and `make airflow` keeps working after a demo."""
     var = settings.var_dir
     for path in (var / "warehouse.db", var / "warehouse.db-wal", var / "warehouse.db-shm"):
         path.unlink(missing_ok=True)
-    for folder in (settings.outbox_dir, settings.reports_dir, var / "archive", var / "airflow"):
+    folders = [settings.outbox_dir, settings.reports_dir, var / "archive"]
+    for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
+    (var / "airflow").mkdir(parents=True, exist_ok=True)
+    return [var / "warehouse.db", *folders]
 
 
 def synthesise(var: Path) -> Path:
@@ -106,10 +113,10 @@ def main() -> int:
     settings = Settings.from_env()
     var = settings.var_dir
     say("== Demo TKPK Kota Jambi: dua bulan data sintetis melalui Airflow ==")
-    say("1. Menyiapkan folder var/ (gudang data, outbox, arsip, Airflow)")
-    say(f"  PERHATIAN: demo menghapus isi {settings.var_dir}/warehouse.db, outbox/, reports/, archive/ dan airflow/,"
-        f" dan mengganti folder {', '.join(PERIODS)} dan registry/ di data/landing/ dengan data sintetis.")
-    reset_runtime(settings)
+    say("1. Mengosongkan hasil demo sebelumnya (data Airflow dan akun make airflow tetap):")
+    for path in reset_runtime(settings):
+        say(f"  dikosongkan: {path}")
+    say(f"  Folder {', '.join(PERIODS)} dan registry/ di data/landing/ diganti dengan data sintetis.")
     say("2. Membuat data sintetis Kota Jambi")
     demo = synthesise(var)
     landing = publish_landing(demo)
@@ -129,6 +136,7 @@ def main() -> int:
 
     with MailSink(settings.outbox_dir) as sink:
         env = airflow_env(var, sink.port)
+        say("  persetujuan steward sebelum kirim e-mail: dimatikan untuk demo (di produksi aktif, lihat accounts.yaml)")
         say(f"4. Server SMTP lokal di 127.0.0.1:{sink.port} menyimpan e-mail ke {settings.outbox_dir}")
         say("5. Menyiapkan basis data metadata Airflow (SQLite)")
         if airflow(["db", "migrate"], env, var / "airflow" / "db-migrate.log") != 0:

@@ -28,6 +28,20 @@ STATE_LABEL = {
 }
 
 
+def _late(exp) -> bool | None:
+    """Whether the first file arrived after the deadline day (in Jakarta time)."""
+    if exp is None or exp.deadline is None or exp.first_received_at is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    received = exp.first_received_at
+    if received.tzinfo is None:  # SQLite keeps no zone: stored as UTC
+        from datetime import UTC
+
+        received = received.replace(tzinfo=UTC)
+    return received.astimezone(ZoneInfo("Asia/Jakarta")).date() > exp.deadline
+
+
 def _landed(settings, period: str) -> dict[tuple[str, str], tuple[bool, int]]:
     """(opd, type) -> (required, number of spreadsheet files) for every type with a delivery in the landing zone."""
     from tkpk.config import load_config
@@ -113,6 +127,9 @@ def submission_matrix(database_url: str, period: str, settings=None) -> dict:
                 "in_use_rows": cur.rows_accepted if cur else 0,
                 "last_loaded_at": last.loaded_at.isoformat(timespec="minutes") if last else None,
                 "rejection_reason": last.rejection_reason if last and last.status == "rejected" else None,
+                "run_id": last.run_id if last else None,
+                "deadline": exp.deadline.isoformat() if exp and exp.deadline else None,
+                "late": _late(exp),
             })
         runs = [
             {"run_id": r.run_id, "state": r.state, "started_at": r.started_at.isoformat(timespec="minutes"),

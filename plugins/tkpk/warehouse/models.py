@@ -194,6 +194,9 @@ class Finding(Base):
     value: Mapped[str | None] = mapped_column(Text)  # as the cell showed it (may hold a full NIK: warehouse only)
     retention_until: Mapped[date | None] = mapped_column(Date)
 
+    # the TKPK view's Karantina page: one batch's row errors, a page at a time in Excel row order
+    __table_args__ = (Index("ix_finding_batch_severity_row", "batch_id", "severity", "row_number"),)
+
 
 class QuarantinedRow(Base):
     __tablename__ = "quarantined_row"
@@ -312,6 +315,9 @@ class ReviewItem(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | decided
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    # the Tinjauan page: a period's open items, a page at a time by probability
+    __table_args__ = (Index("ix_review_item_open", "period", "status", "match_probability"),)
 
 
 class ReviewDecision(Base):
