@@ -13,7 +13,6 @@ from tkpk.eligibility import rules
 from tkpk.eligibility.store import (
     EligibilityError,
     _eligible_keys,
-    _keep,
     _load_events,
     _load_registry,
     _load_sources,
@@ -40,13 +39,13 @@ def warehouse_inputs(settings, period, config):
         events = _load_events(s, P)
         sources = _load_sources(s, config.programs, config, p, kelurahan)
         previous = _eligible_keys(s, str(p.previous()))
-    sources.inputs.keep = _keep(config.programs, sources.recipients, previous)
+    sources.inputs.keep = rules.units_to_keep(config.programs, sources.recipients, previous)
     state = rules.registry_state(hh, pp, events, p)
 
     def inputs_for(programs) -> rules.RuleInputs:
         with session_scope(settings.database_url) as s:
             other = _load_sources(s, programs, config, p, kelurahan)
-        other.inputs.keep = _keep(programs, other.recipients, previous)
+        other.inputs.keep = rules.units_to_keep(programs, other.recipients, previous)
         return other.inputs
 
     return state, sources.inputs, snapshot_id, inputs_for
