@@ -156,7 +156,7 @@ def test_dockerfile_installs_the_lock_as_constraints_then_the_project(compose):
     for entry in (".env", ".venv", "var", ".git"):
         assert entry in ignored, f".dockerignore: {entry}"
     # The runtime part of requirements.in that the Dockerfile cuts out must exist and hold Airflow and the providers.
-    runtime = (ROOT / "requirements.in").read_text().split("# ==== bench / dev")[0]
+    runtime = (ROOT / "requirements.in").read_text().split("\n# ==== bench / dev")[0]
     assert "# ==== bench / dev" in (ROOT / "requirements.in").read_text()
     for package in ("apache-airflow==", "apache-airflow-providers-celery", "s3fs", "sshfs", "psycopg2-binary"):
         assert package in runtime, package
