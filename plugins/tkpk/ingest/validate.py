@@ -20,10 +20,11 @@ import pandas as pd
 from tkpk.config.submissions import SubmissionType
 from tkpk.ingest import normalise as norm_mod
 from tkpk.ingest.errors import FileRejected
-from tkpk.ingest.read import read_tables
+from tkpk.ingest.read import CellNotes, read_tables, scrub_cells
 from tkpk.ingest.safety import check_size, inspect
 from tkpk.period import JAKARTA, Period
 from tkpk.quality.findings import CRITICAL, ERROR, WARNING, Finding
+from tkpk.quality.messages import describe
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,9 @@ def validate_bytes(data: bytes, name: str, stype: SubmissionType, period: Period
             frame = frame.drop(columns=[c])
     result.skipped = {k: sum(t.skipped.get(k, 0) for t in tables) for k in ("kosong", "jumlah", "penutup",
                                                                              "nomor_kolom")}
+    canonical = [c.name for c in stype.columns]
+    raw = data if fmt == "csv" and not data.startswith((b"\xff\xfe", b"\xfe\xff")) else None
+    notes = scrub_cells(frame, canonical, limits.max_cell_chars, raw)
     kelurahan = kelurahan or KelurahanIndex.load()
     end = period.end
     norm = norm_mod.normalise(frame, stype, end, kelurahan)
@@ -143,6 +147,7 @@ def validate_bytes(data: bytes, name: str, stype: SubmissionType, period: Period
         aliases_by_column[col.name] = list(dict.fromkeys((*col.aliases, *common, col.name)))
     header_sheet = tables[0].sheet if len(tables) == 1 else None
     outcome = run_checks(frame, norm, stype, end, expectations_dir, name, aliases_by_column, missing, header_sheet)
+    _cell_findings(notes, frame, name, limits.max_cell_chars, outcome)
     result.issues.extend(outcome.findings)
     order = {c.name: i for i, c in enumerate(stype.columns)}  # findings of one row in the file's column order
     result.issues.sort(key=lambda f: (*f.sort_key()[:4], order.get(f.column or "", len(order)), f.check))
@@ -165,6 +170,26 @@ def validate_bytes(data: bytes, name: str, stype: SubmissionType, period: Period
     quarantined.insert(1, "_sheet", frame.loc[bad, "_sheet"].to_numpy() if "_sheet" in frame else None)
     result.quarantined = quarantined.reset_index(drop=True)
     return result
+
+
+def _cell_findings(notes: CellNotes, frame: pd.DataFrame, file_name: str, max_chars: int, outcome) -> None:
+    """The reader's cell notes as findings: control characters removed (warning, row kept), a cell over the length
+    limit (error, row quarantined)."""
+    rows = frame["_row"].to_numpy() if "_row" in frame else np.arange(len(frame))
+    sheets = frame["_sheet"].to_numpy() if "_sheet" in frame else np.full(len(frame), None)
+    for column, where in notes.control.items():
+        outcome.row_warning[where] = True
+        message = describe("karakter_kontrol_dihapus", column)
+        values = frame[column].to_numpy(dtype=object)
+        outcome.findings.extend(Finding("karakter_kontrol_dihapus", WARNING, message, file=file_name, sheet=sheets[i],
+                                        row=int(rows[i]), column=column, value=values[i] or None) for i in where)
+    for column, (where, lengths) in notes.too_long.items():
+        outcome.row_error[where] = True
+        values = frame[column].to_numpy(dtype=object)
+        outcome.findings.extend(
+            Finding("sel_terlalu_panjang", ERROR, describe("sel_terlalu_panjang", column, length=int(n), limit=max_chars),
+                    file=file_name, sheet=sheets[i], row=int(rows[i]), column=column, value=values[i])
+            for i, n in zip(where, lengths, strict=True))
 
 
 def _resolve(config_dir, config=None):
