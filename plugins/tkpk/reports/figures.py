@@ -561,8 +561,8 @@ def opd_figures(data: PeriodData, config, opd, findings: pd.DataFrame) -> dict |
         for r in f.itertuples(index=False):
             rows.append({
                 "submission_type": r.submission_type,
-                "file": r.source_file,
-                "sheet": r.sheet,
+                "file": None if r.source_file is None else mask_text(str(r.source_file)),
+                "sheet": None if r.sheet is None else mask_text(str(r.sheet)),
                 "row": None if r.excel_row is None else int(r.excel_row),
                 "column": r.column_name,
                 "check": r.check_name,
