@@ -97,6 +97,16 @@ def describe(check: str, column: str | None = None, **ctx) -> str:
                 f"ditutup dengan benar, sehingga {ctx.get('swallowed', '?')} baris sesudahnya terbaca sebagai satu sel. "
                 "Berkas ditolak agar tidak ada baris yang hilang diam-diam; perbaiki tanda kutip di baris itu (atau "
                 "simpan ulang dari Excel), lalu kirim ulang.")
+    if check == "berkas_tautan_ditolak":
+        return ("Berkas ini adalah tautan (symlink/shortcut) ke berkas lain, bukan berkas aslinya; demi keamanan tidak "
+                "dibaca. Salin berkas aslinya ke folder kiriman.")
+    if check == "berkas_khusus_ditolak":
+        return ("Ini bukan berkas biasa (pipe, socket atau perangkat); demi keamanan tidak dibaca. Letakkan berkas "
+                "lembar kerja biasa di folder kiriman.")
+    if check == "berkas_masih_disalin":
+        return (f"Berkas masih disalin (berubah kurang dari {_num(ctx.get('seconds', 120))} detik yang lalu), sehingga "
+                "belum dibaca pada run ini agar tidak terbaca setengah jadi. Berkas dibaca pada run berikutnya; tidak "
+                "perlu dikirim ulang.")
     if check == "lembar_terlalu_besar":
         detail = ctx.get("detail") or "lembar kerja terlalu besar"
         if ctx.get("far"):
