@@ -14,9 +14,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 KOTA_JAMBI_PREFIX = "1571"
+_DAYS_IN_MONTH = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 _SCI_RE = re.compile(r"^\s*[0-9](?:[.,][0-9]+)?\s*[eE]\s*\+?\s*[0-9]+\s*$")
 _STRIP_RE = re.compile(r"[\s'`\".\-_/]")
 # Province codes in use (Kemendagri); anything else cannot be a real NIK.
@@ -83,6 +85,26 @@ def normalize_kk(value: object) -> str | None:
     return normalize_nik(value, kind="kk")
 
 
+def valid_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Whether (year, month, day) is a calendar date, element-wise."""
+    month_ok = (month >= 1) & (month <= 12)
+    dim = _DAYS_IN_MONTH[np.where(month_ok, month, 0)]
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    dim = np.where((month == 2) & ~leap, 28, dim)
+    return month_ok & (day >= 1) & (day <= dim)
+
+
+def birth_years(yy: np.ndarray, month: np.ndarray, day: np.ndarray, reference: date) -> np.ndarray:
+    """The one century rule of a NIK's two-digit birth year, for every path (scalar `decode_nik`, ingest, linkage,
+    the registry): 20yy when that is a real date on or before `reference` (E), else 19yy (a baby born in 2025 is
+    not 1925; a grandmother born 12 December 1926 is not born after E in 2026)."""
+    yy, month, day = (np.asarray(a, dtype=np.int64) for a in (yy, month, day))
+    key = reference.year * 10000 + reference.month * 100 + reference.day
+    y2000 = 2000 + yy
+    recent = valid_dates(y2000, month, day) & (y2000 * 10000 + month * 100 + day <= key)
+    return np.where(recent, y2000, 1900 + yy)
+
+
 def _birth_parts(digits: str) -> tuple[int, int, int, str] | None:
     day, month, yy = int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
     sex = "L"
@@ -122,17 +144,10 @@ def decode_nik(value: object, *, reference: date | None = None) -> NikInfo | Non
         return None
     day, month, yy, sex = _birth_parts(nik)  # type: ignore[misc]
     reference = reference or date.today()
-    born = None
-    for century in (2000, 1900):
-        try:
-            candidate = date(century + yy, month, day)
-        except ValueError:
-            continue
-        if candidate <= reference:
-            born = candidate
-            break
-    if born is None:
-        born = date(1900 + yy, month, day) if yy else date(2000, month, day)
+    year = int(birth_years(np.array([yy]), np.array([month]), np.array([day]), reference)[0])
+    if not valid_dates(np.array([year]), np.array([month]), np.array([day]))[0]:
+        year = 2000 + yy  # 29 February valid only in 2000 (1900 was no leap year)
+    born = date(year, month, day)
     return NikInfo(
         nik=nik,
         kode_provinsi=nik[:2],
