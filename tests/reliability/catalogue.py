@@ -515,6 +515,17 @@ def build(config, seed: int = 20261) -> list[Case]:
     add(Case("content_nik_as_numbers", "disnaker_bpjstk", "bpjstk_nik_angka.xlsx", xlsx_bytes({"Data": [h, *numeric]}),
              ACCEPTED, "NIKs typed as numbers in Excel (floats, exact below 2^53)", rows_valid=N), "content")
 
+    h, rows = valid("dinsos_kpm")
+    k = h.index("nik_pengurus") if "nik_pengurus" in h else h.index("nik")
+    cut = [i for i, r in enumerate(rows) if r[k][12:15] != "000"][:3]
+    numeric = [[(float(v[:15] + "0") if i in cut else float(v)) if j == k else v for j, v in enumerate(r)]
+               for i, r in enumerate(rows)]
+    add(Case("content_nik_excel_truncated", "dinsos_kpm", "kpm_nik_angka_terpotong.xlsx",
+             xlsx_bytes({"Data": [h, *numeric]}), ACCEPTED,
+             "NIKs typed as numbers, three of them cut by Excel to 15 significant digits (last digit 0): a warning "
+             "that the last digit may be lost; numbers ending in another digit are exact", rows_valid=N,
+             checks=("nik_mungkin_terpotong",)), "content")
+
     # ---------------------------------------------------------------- hostile file names
     h, rows = valid("pertanian_bibit")
     add(Case("name_traversal", "pertanian_bibit", "bibit\\..\\..\\..\\etc\\passwd.csv", csv_bytes(h, rows), ACCEPTED,

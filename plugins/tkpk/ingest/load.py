@@ -97,7 +97,7 @@ def archive_file(settings, period: Period, opd_code: str, type_code: str, name: 
         if _stored_sha256(fs, path, len(data)) == sha256:
             return public_url(url)
         log.warning("Arsip %s tidak sama dengan berkas yang dimuat (sisa penulisan yang terputus?); ditulis ulang.",
-                    rel)
+                    mask_text(rel))
     folder = path.rsplit("/", 1)[0]
     fs.makedirs(folder, exist_ok=True)
     protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)

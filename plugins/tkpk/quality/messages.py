@@ -120,6 +120,10 @@ def describe(check: str, column: str | None = None, **ctx) -> str:
         return (f"Isi sel {label} sepanjang {_num(ctx.get('length', '?'))} karakter melebihi batas "
                 f"{_num(ctx.get('limit', '?'))} karakter per sel; baris tidak dimuat dan isinya hanya disimpan "
                 "sebagian. Periksa sel itu (mungkin tertempel teks lain) lalu kirim ulang barisnya.")
+    if check == "nik_mungkin_terpotong":
+        return (f"{label} diketik sebagai angka di Excel. Excel hanya menyimpan 15 digit angka, sehingga digit terakhir "
+                f"{label} ini mungkin berubah menjadi 0. Cocokkan dengan KTP/KK; ketik {label} sebagai teks (format "
+                "sel Text, atau awali dengan tanda petik ') lalu kirim ulang bila salah.")
     if check == "karakter_kontrol_dihapus":
         return (f"{label} berisi karakter tak terlihat (karakter kontrol, mis. NUL) yang sudah dihapus; baris tetap "
                 "dimuat. Periksa isinya di berkas asal.")
