@@ -571,6 +571,7 @@ def _csv_columns(text: str, delim: str, skip_records: int, width: int,
 # NUL would fail the batch's COPY. RE2-friendly, so pyarrow-backed strings run it natively.
 _CONTROL_RE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
+_CONTROL_SEARCH = re.compile(_CONTROL_RE)
 TRUNCATED_CHARS = 100  # what is kept of a cell over the length limit (enough to find it in the file)
 
 
@@ -597,16 +598,25 @@ def scrub_cells(frame: pd.DataFrame, columns: list[str], max_chars: int, raw: by
         cells = frame[c]
         if cells.dtype != object and not pd.api.types.is_string_dtype(cells.dtype):
             continue
-        if cells.dtype == object and not pd.api.types.infer_dtype(cells, skipna=True).startswith(("string", "mixed")):
-            continue  # numbers or dates only (an XLSX column typed as numbers): nothing to scan
-        if scan_control:
+        control, length = scan_control, scan_length
+        if cells.dtype == object:
+            # Workbook cells (text, numbers, dates mixed): one C-speed pass over the text cells joined decides
+            # whether the per-cell scans are needed at all (nearly never).
+            texts = [v for v in cells.to_numpy() if type(v) is str]  # noqa: E721
+            if not texts:
+                continue
+            control = control and _CONTROL_SEARCH.search("\n".join(texts)) is not None
+            length = length and max(map(len, texts)) > max_chars
+            if not (control or length):
+                continue
+        if control:
             hit = cells.str.contains(_CONTROL_RE, regex=True, na=False).to_numpy(dtype=bool)
             if hit.any():
                 where = np.flatnonzero(hit)
                 cleaned = cells.iloc[where].str.replace(_CONTROL_RE, "", regex=True)
                 frame[c] = cells = _put(cells, where, cleaned)
                 notes.control[c] = where
-        if scan_length:
+        if length:
             lengths = cells.str.len().to_numpy(dtype="float64", na_value=0)
             long = np.flatnonzero(lengths > max_chars)
             if len(long):
