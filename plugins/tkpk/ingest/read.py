@@ -602,11 +602,14 @@ def scrub_cells(frame: pd.DataFrame, columns: list[str], max_chars: int, raw: by
         if cells.dtype == object:
             # Workbook cells (text, numbers, dates mixed): one C-speed pass over the text cells joined decides
             # whether the per-cell scans are needed at all (nearly never).
-            texts = [v for v in cells.to_numpy() if type(v) is str]  # noqa: E721
-            if not texts:
-                continue
-            control = control and _CONTROL_SEARCH.search("\n".join(texts)) is not None
-            length = length and max(map(len, texts)) > max_chars
+            # str() of a number or a date never holds a control character nor comes near the limit, so every cell
+            # goes through C-level map/join, with no Python loop.
+            kind = pd.api.types.infer_dtype(cells, skipna=True)
+            if kind != "string" and not kind.startswith("mixed"):
+                continue  # numbers or dates only (a column Excel typed): nothing to scan
+            shown = list(map(str, cells.to_numpy()))
+            control = control and _CONTROL_SEARCH.search("\n".join(shown)) is not None
+            length = length and max(map(len, shown), default=0) > max_chars
             if not (control or length):
                 continue
         if control:

@@ -186,8 +186,8 @@ def excel_truncated(frame: pd.DataFrame, stype: SubmissionType) -> dict[str, np.
         cells = frame[col.name]
         if cells.dtype != object and not pd.api.types.is_numeric_dtype(cells.dtype):
             continue  # text (every CSV): exact
-        numeric = np.array([i for i, v in enumerate(cells.to_numpy()) if type(v) is float or type(v) is int],  # noqa: E721
-                           dtype=np.int64)
+        kinds = np.array(list(map(type, cells.to_numpy())), dtype=object)
+        numeric = np.flatnonzero((kinds == float) | (kinds == int))  # noqa: E721 - element-wise on an array
         if not len(numeric):
             continue
         values = pd.to_numeric(cells.iloc[numeric], errors="coerce").to_numpy(dtype="float64")
