@@ -32,6 +32,9 @@ from dataclasses import dataclass, field
 
 from tkpk.settings import PROJECT_ROOT
 
+# Benchmark files are complete when written: no landing settle wait.
+os.environ.setdefault("TKPK_SETTLE_SECONDS", "0")
+
 SCALES = {
     # households, seed; a month of submissions scales with the registry (~100,000 rows at city size)
     "tiny": {"households": 2_000, "seed": 11},

@@ -24,6 +24,9 @@ from pathlib import Path
 
 from tkpk.period import BULAN
 
+# Benchmark files are complete when written: no landing settle wait.
+os.environ.setdefault("TKPK_SETTLE_SECONDS", "0")
+
 NAMES = ["SITI", "AMINAH", "BUDI", "SANTOSO", "MUHAMMAD", "RIZKY", "NUR", "HASANAH", "AHMAD", "FAUZI", "DEWI",
          "LESTARI", "M.", "YUSUF", "KEMAS", "ABDULLAH", "SRI", "WAHYUNI", "RATNA", "SARI"]
 JOBS = ["Pedagang", "Ojek", "Buruh Harian", "Nelayan", "Tukang", "Petani", "Penjahit"]

@@ -22,6 +22,8 @@ os.environ.setdefault("AIRFLOW_HOME", str(ROOT / "var" / "airflow-test"))
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
 os.environ.setdefault("TKPK_HOME", str(ROOT))
+# Test files are complete when written: no settle wait (tests of the wait pass settle_seconds themselves).
+os.environ.setdefault("TKPK_SETTLE_SECONDS", "0")
 
 PG_ADMIN_URL = os.environ.get("TKPK_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 MYSQL_ADMIN_URL = os.environ.get("TKPK_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")

@@ -22,6 +22,8 @@ from tkpk.settings import PROJECT_ROOT, Settings
 PERIODS = ["2026-10", "2026-11"]
 LOGICAL_DATES = {"2026-10": "2026-11-10T00:00:00+00:00", "2026-11": "2026-12-10T00:00:00+00:00"}
 HOUSEHOLDS = int(os.environ.get("TKPK_DEMO_HOUSEHOLDS", "3000"))
+# The demo writes its synthetic files and runs the month right away: they are complete, no settle wait.
+os.environ.setdefault("TKPK_SETTLE_SECONDS", "0")
 SEED = 20261
 
 

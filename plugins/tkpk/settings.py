@@ -53,6 +53,11 @@ class Settings:
     templates_dir: Path
     var_dir: Path
     storage_options: dict = field(default_factory=dict)
+    # Landing safety (file:// and SFTP): a file changed less than this many seconds ago may still be being copied;
+    # discover waits at most `settle_max_wait` seconds for it within the run. Env: TKPK_SETTLE_SECONDS,
+    # TKPK_SETTLE_MAX_WAIT (the test suite and the demo, whose files are complete when written, set 0).
+    settle_seconds: float = field(default_factory=lambda: float(os.environ.get("TKPK_SETTLE_SECONDS", "120")))
+    settle_max_wait: float = field(default_factory=lambda: float(os.environ.get("TKPK_SETTLE_MAX_WAIT", "900")))
 
     def __repr__(self) -> str:
         shown = []

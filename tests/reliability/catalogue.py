@@ -80,6 +80,12 @@ def _rewrite_xlsx(data: bytes, edits: dict[str, callable]) -> bytes:
     return out.getvalue()
 
 
+def _after_header(data: bytes, edit) -> bytes:
+    """Apply `edit` to the data lines of a CSV (the header line left alone)."""
+    head, _, body = data.partition(b"\r\n")
+    return head + b"\r\n" + edit(body)
+
+
 def _forge_sizes(data: bytes, size: int) -> bytes:
     """Rewrite the uncompressed size of every member, in the local headers and the central directory."""
     import struct
@@ -168,8 +174,26 @@ def build(config, seed: int = 20261) -> list[Case]:
              rows_valid=N), "encoding")
     h, rows = valid("disdukcapil_mutasi")
     add(Case("enc_nul_bytes", "disdukcapil_mutasi", "mutasi_nul.csv",
-             csv_bytes(h, rows).replace(b";", b";\x00", 3), REJECTED,
-             "NUL bytes inside a CSV (a binary file named .csv)", checks=("bukan_spreadsheet",)), "encoding")
+             _after_header(csv_bytes(h, rows), lambda body: body.replace(b";", b";\x00", 3)), ACCEPTED,
+             "three stray NUL bytes in a small CSV: text, not a binary file; removed from the values (warning)",
+             checks=("karakter_kontrol_dihapus",), rows_valid=N), "encoding")
+    h, rows = valid("disdukcapil_mutasi", 300)
+    rows[290][1] = rows[290][1][:3] + "\x00" + rows[290][1][3:]
+    rows[295][1] = rows[295][1] + "\x07\x1b"
+    add(Case("enc_nul_late", "disdukcapil_mutasi", "mutasi_nul_akhir.csv", csv_bytes(h, rows), ACCEPTED,
+             "a NUL and a bell/escape deep in a 300-row CSV (past the first 8 KB): removed with a warning on the "
+             "cell, the row kept, nothing reaches COPY", checks=("karakter_kontrol_dihapus",), rows_valid=300),
+        "encoding")
+    h, rows = valid("dinsos_kpm")
+    marker = rows[4][2]
+
+    def xml_nul(body: bytes) -> bytes:
+        return body.replace(marker.encode(), marker[:2].encode() + b"_x0000_" + marker[2:].encode(), 1)
+
+    add(Case("enc_nul_xlsx", "dinsos_kpm", "kpm_nul.xlsx",
+             _rewrite_xlsx(xlsx_bytes({"Data": [h, *rows]}), {"xl/sharedStrings.xml": xml_nul}), ACCEPTED,
+             "`_x0000_` (an escaped NUL) inside an XLSX text cell", checks=("karakter_kontrol_dihapus",),
+             rows_valid=N), "encoding")
 
     # ---------------------------------------------------------------- layouts
     h, rows = valid("disnaker_bpjstk")
@@ -218,6 +242,29 @@ def build(config, seed: int = 20261) -> list[Case]:
         r[a] = "Jl. Kenari\nGg. Mawar No. 3;\n\"dekat masjid\""
     add(Case("layout_quoted_newlines", "kelurahan_usulan", "usulan_kel.csv", csv_bytes(h, rows), ACCEPTED,
              "quoted cells holding line breaks, delimiters and quotes", rows_valid=N), "layout")
+    h, rows = valid("disnaker_bpjstk")
+    add(Case("layout_cr_line_endings", "disnaker_bpjstk", "bpjstk_mac.csv",
+             csv_bytes(h, rows).replace(b"\r\n", b"\r"), ACCEPTED,
+             "bare CR line endings (Excel 'CSV (Macintosh)')", rows_valid=N, rows_total=N), "layout")
+    h, rows = valid("dinkes_ibu_hamil")
+    lines = csv_bytes(h, rows).split(b"\r\n")
+    mixed = b"".join(line + (b"\r\n", b"\n", b"\r")[i % 3] for i, line in enumerate(lines[:-1]))
+    add(Case("layout_mixed_line_endings", "dinkes_ibu_hamil", "bumil_campur.csv", mixed, ACCEPTED,
+             "CRLF, LF and CR line endings mixed in one file", rows_valid=N, rows_total=N), "layout")
+    h, rows = valid("disnaker_bpjstk")
+    nama = h.index("nama")
+    rows[2][nama] = '"' + rows[2][nama]
+    add(Case("layout_unclosed_quote", "disnaker_bpjstk", "bpjstk_kutip.csv",
+             (";".join(h) + "\r\n" + "".join(";".join(r) + "\r\n" for r in rows)).encode(), REJECTED,
+             "a quote that never closes in row 4 (the lenient reader swallowed the 7 rows after it into one cell)",
+             checks=("struktur_csv_rusak",)), "layout")
+    h, rows = valid("dinsos_kpm")
+    rows[2][2] = '"' + rows[2][2]
+    rows[6][2] = rows[6][2] + '"'
+    add(Case("layout_ragged_quotes", "dinsos_kpm", "kpm_kutip_acak.csv",
+             (";".join(h) + "\n" + "".join(";".join(r) + "\n" for r in rows)).encode(), REJECTED,
+             "a stray opening quote in row 4 closed by a stray quote in row 8 (rows 5-7 would vanish into a cell)",
+             checks=("struktur_csv_rusak",)), "layout")
     h, rows = valid("pertanian_bibit")
     text = ";".join(h) + "\r\n" + "".join(";".join(r) + "\r\n" + ";;;;\r\n" * 10_000 for r in rows)
     add(Case("layout_100k_blank_rows", "pertanian_bibit", "bibit_banyak_kosong.csv", text.encode(), ACCEPTED,
@@ -305,7 +352,13 @@ def build(config, seed: int = 20261) -> list[Case]:
     h, rows = valid("koperasi_pemberdayaan")
     rows[3][1] = "A" * (4 * 1024 * 1024)
     add(Case("size_huge_cell", "koperasi_pemberdayaan", "koperasi_sel_raksasa.csv", csv_bytes(h, rows), ACCEPTED,
-             "one 4 MB name cell (the other 9 rows must be kept)", rows_valid_min=N - 1), "size")
+             "one 4 MB name cell: an error on its row, not stored whole (the other 9 rows are kept)",
+             checks=("sel_terlalu_panjang",), rows_valid=N - 1, rows_total=N), "size")
+    h, rows = valid("kelurahan_usulan")
+    rows[5][h.index("alamat")] = "Jl. Kenari " * 400
+    add(Case("size_cell_over_limit", "kelurahan_usulan", "usulan_alamat_panjang.csv", csv_bytes(h, rows), ACCEPTED,
+             "one 4,400-character address, just over the 4,000-character cell limit", checks=("sel_terlalu_panjang",),
+             rows_valid=N - 1, rows_total=N), "size")
     h, rows = valid("pertanian_bibit")
     def stray_sheet(row: int, col: int) -> bytes:
         import xlsxwriter
@@ -461,6 +514,17 @@ def build(config, seed: int = 20261) -> list[Case]:
     numeric = [[float(v) if j == k else v for j, v in enumerate(r)] for r in rows]
     add(Case("content_nik_as_numbers", "disnaker_bpjstk", "bpjstk_nik_angka.xlsx", xlsx_bytes({"Data": [h, *numeric]}),
              ACCEPTED, "NIKs typed as numbers in Excel (floats, exact below 2^53)", rows_valid=N), "content")
+
+    h, rows = valid("dinsos_kpm")
+    k = h.index("nik_pengurus") if "nik_pengurus" in h else h.index("nik")
+    cut = [i for i, r in enumerate(rows) if r[k][12:15] != "000"][:3]
+    numeric = [[(float(v[:15] + "0") if i in cut else float(v)) if j == k else v for j, v in enumerate(r)]
+               for i, r in enumerate(rows)]
+    add(Case("content_nik_excel_truncated", "dinsos_kpm", "kpm_nik_angka_terpotong.xlsx",
+             xlsx_bytes({"Data": [h, *numeric]}), ACCEPTED,
+             "NIKs typed as numbers, three of them cut by Excel to 15 significant digits (last digit 0): a warning "
+             "that the last digit may be lost; numbers ending in another digit are exact", rows_valid=N,
+             checks=("nik_mungkin_terpotong",)), "content")
 
     # ---------------------------------------------------------------- hostile file names
     h, rows = valid("pertanian_bibit")

@@ -245,12 +245,16 @@ def synth_month(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def month(synth_month, tmp_path_factory) -> Month:
-    from tests.reliability.month import LogCapture, MonthRunner, prepare
+    import shutil
+
+    from tests.reliability.month import LogCapture, MonthRunner, add_written_niks, prepare
     from tkpk.notify import SmtpSettings, send_reports
     from tkpk.notify.mailsink import MailSink
 
     base = tmp_path_factory.mktemp("month-a")
-    settings = make_settings(base, landing=synth_month / "landing")
+    landing = shutil.copytree(synth_month / "landing", base / "landing")
+    add_written_niks(landing, synth_month)  # NIKs in every written form, in cells and file names (privacy test)
+    settings = make_settings(base, landing=landing)
     prepare(settings, synth_month)
     with LogCapture() as logs:
         runner = MonthRunner(settings).run()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 PERIOD = "2026-10"
 SNAPSHOT = "2026-09-25"
@@ -162,3 +163,37 @@ def prepare(settings, synth_dir) -> None:
     upgrade(settings.database_url)
     for snap in sorted((synth_dir / "landing" / "registry").iterdir()):
         load_snapshot(settings.database_url, str(snap), date.fromisoformat(snap.name), actor="uji-keandalan")
+
+
+def add_written_niks(landing: Path, synth_dir: Path, period: str = PERIOD) -> list[str]:
+    """Put registry NIKs into the month written every way people and programs write them (spaced, dotted, dashed,
+    underscored, 17 digits, glued to a name or a date) in cells and in file names: the privacy test then scans every
+    output for them. Returns the NIKs used."""
+    import csv
+
+    with open(synth_dir / "registry" / "persons.csv", encoding="utf-8") as fh:
+        niks = [r["nik"] for r in csv.DictReader(fh) if r["nik"]][:8]
+    n = niks
+
+    def groups(nik: str, sep: str) -> str:
+        return sep.join(nik[i:i + 4] for i in range(0, 16, 4))
+
+    folder = landing / period / "disdukcapil"
+    (source,) = sorted(folder.glob("*.csv"))
+    text = source.read_text(encoding="utf-8")
+    kk = text.splitlines()[1].split(",")[1]
+    extra = [
+        [groups(n[0], " "), kk, "AMINAH", "PINDAH_DATANG", "2026-10-03"],
+        [groups(n[1], "."), kk, "BUDI SANTOSO", "PINDAH_DATANG", "2026-10-04"],
+        [n[2] + "7", kk, "SITI RAHMA", "PINDAH_DATANG", "2026-10-05"],
+        [n[3][:15], kk, f"AHMAD {groups(n[4], '-')}", "PINDAH_DATANG", "2026-10-06"],
+        [n[5][:15] + "9", kk, f"NUR{n[6]}", "PINDAH_DATANG", f"2026-10-07 {groups(n[6], ' ')}"],
+        [groups(n[7], "-") + "1", f"{kk[:4]} {kk[4:8]} {kk[8:12]} {kk[12:]} 5", "IRWAN", "PINDAH_DATANG", "06-10-2026"],
+    ]
+    body = text.rstrip("\r\n") + "\r\n" + "".join(",".join(f'"{c}"' for c in row) + "\r\n" for row in extra)
+    source.unlink()
+    (folder / f"mutasi_penduduk_202610_{groups(n[0], '_')}.csv").write_text(body, encoding="utf-8")
+    kop = landing / period / "koperasi"
+    for f in sorted(kop.iterdir()):
+        f.rename(kop / f"Peserta UMKM {groups(n[1], '.')} Okt 2026{f.suffix}")
+    return niks

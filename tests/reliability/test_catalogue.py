@@ -36,6 +36,7 @@ from tests.reliability.conftest import (
 KNOWN_BUGS: dict[str, str] = {}
 # Bugs that show on the load path only (`tkpk validate` handles the case).
 KNOWN_LOAD_BUGS: dict[str, str] = {}
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ISOLATED_MEMORY_MB = 3072  # address-space cap of the separate process (the machine must survive the test)
 
 
@@ -231,6 +232,14 @@ def test_load_submission(case_id, load_warehouse):
                       ensure_ascii=False, default=str)
     for text in case.forbidden:
         assert text not in blob
+    # Control characters never reach the warehouse, and no cell is stored whole past the cell limit.
+    with session_scope(url) as s:
+        quarantined_data = [r for (r,) in s.execute(select(QuarantinedRow.data).where(
+            QuarantinedRow.batch_id == batch_id))]
+    stored = [*(str(v) for d in staged_data + quarantined_data for v in (d or {}).values()),
+              *(f.value or "" for f in findings)]
+    assert not any(CONTROL.search(v) for v in stored), f"{case.id}: a control character reached the warehouse"
+    assert max((len(v) for v in stored), default=0) <= 4_000, f"{case.id}: an over-long cell was stored whole"
 
 
 def test_tables_survive_hostile_text(load_warehouse):

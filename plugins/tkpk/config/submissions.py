@@ -74,6 +74,7 @@ class FileLimits(Strict):
     max_compression_ratio: float = Field(250, gt=1)  # XLSX/ODS: a member that unpacks to more than this ratio
     max_rows: int = Field(1_500_000, gt=0)  # rows of one sheet (its used area) or one CSV
     max_cells: int = Field(20_000_000, gt=0)  # rows x columns of one sheet's used area (memory: ~50 bytes a cell)
+    max_cell_chars: int = Field(4_000, gt=0)  # a longer cell is an error on its row (value not stored whole)
 
 
 class SubmissionTypesConfig(Strict):

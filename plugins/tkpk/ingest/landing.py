@@ -30,6 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 from tkpk.config.submissions import header_key
 from tkpk.ingest.errors import LandingUnreadable
 from tkpk.ingest.safety import SPREADSHEET_EXTS, extension
+from tkpk.normalize.nik import mask_text
 from tkpk.period import Period
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class FileEntry:
     path: str  # the path as the filesystem knows it
     size: int
     modified: datetime | None
+    kind: str = "file"  # file | symlink | special (FIFO, socket, device): only a plain file is ever read
 
     @property
     def supported(self) -> bool:
@@ -135,7 +137,7 @@ def delivered_files(folder, base_url: str | None = None) -> list[FileEntry]:
         if not name or ignored_name(name):
             continue
         out.append(FileEntry(name=name, url=f"{base_url}/{name}", path=str(info["name"]),
-                             size=int(info.get("size") or 0), modified=_mtime(info)))
+                             size=int(info.get("size") or 0), modified=_mtime(info), kind=entry_kind(info)))
     return sorted(out, key=lambda e: e.name)
 
 
@@ -162,6 +164,57 @@ def received_files(settings, period: Period | str, opd, storage_options: dict | 
                                   folder_url(settings, period, opd.code))
     types = tuple(opd.submissions)
     return {t: files_for_type(entries, types, t) for t in types}
+
+
+# --- landing safety: links, special files, files still being copied ---------------------------------------------------
+
+SETTLE_PROTOCOLS = ("file", "local", "sftp", "ssh")  # an S3 object is complete once it is listed
+
+
+def entry_kind(info: dict) -> str:
+    """`symlink` for a link (fsspec's local listing says `islink`; the target may lie outside the landing zone),
+    `special` for a FIFO, socket or device (reading a FIFO blocks forever), else `file`."""
+    if info.get("islink"):
+        return "symlink"
+    if info.get("type") not in (None, "file"):
+        return "special"
+    return "file"
+
+
+def refusal(entry: FileEntry) -> str | None:
+    """The check code under which a listed entry is refused without being opened, or None."""
+    return {"symlink": "berkas_tautan_ditolak", "special": "berkas_khusus_ditolak"}.get(entry.kind)
+
+
+def still_copying(entry: FileEntry, settings, now: datetime | None = None) -> bool:
+    """True when the file changed less than `settle_seconds` ago on a landing zone where files are written in place
+    (file://, SFTP): it may still be being copied, and a cut inside the last field turns 16800 into 168."""
+    settle = float(getattr(settings, "settle_seconds", 0) or 0)
+    protocol = settings.landing_url.split("://", 1)[0] if "://" in settings.landing_url else "file"
+    if settle <= 0 or protocol not in SETTLE_PROTOCOLS or entry.modified is None:
+        return False
+    return ((now or datetime.now(UTC)) - entry.modified).total_seconds() < settle
+
+
+def wait_until_settled(settings, list_entries, *, sleep=None, clock=None) -> list[FileEntry]:
+    """Re-list until no file is still being copied, for at most `settle_max_wait` seconds; returns the entries
+    still being copied when the wait ran out (the run goes on without them and says so). `list_entries()` returns
+    the current listing. Sleeps only as long as the youngest file needs to settle."""
+    import time
+
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    settle = float(getattr(settings, "settle_seconds", 0) or 0)
+    max_wait = float(getattr(settings, "settle_max_wait", 0) or 0)
+    started = clock()
+    while True:
+        now = datetime.now(UTC)
+        young = [e for e in list_entries() if still_copying(e, settings, now)]
+        waited = clock() - started
+        if not young or waited >= max_wait:
+            return young
+        need = max(settle - (now - max(e.modified for e in young)).total_seconds(), 0.05)
+        sleep(min(need + 0.05, max_wait - waited))
 
 
 def read_entry(settings, entry: FileEntry, storage_options: dict | None = None) -> bytes:
@@ -210,10 +263,13 @@ def discover(settings, period: str | Period, opd: str | None = None, storage_opt
         if not opds:
             raise KeyError(f"OPD '{opd}' tidak ada di konfigurasi opds.yaml.")
     present = opd_folders(settings, period, storage_options)  # then one listing per OPD folder that exists
+    month = landing_folder(settings, period, None, storage_options)
+    copying = _settle(settings, period, month, [o for o in opds if o.code in present])
     now = datetime.now(UTC)
     found: list[dict] = []
     for o in opds:
         for type_code, files in received_files(settings, period, o, storage_options, present).items():
+            files = [f for f in files if (o.code, f.name) not in copying]
             spreadsheets = [f for f in files if f.supported]
             times = [f.modified for f in files if f.modified]
             found.append({
@@ -251,3 +307,27 @@ def discover(settings, period: str | Period, opd: str | None = None, storage_opt
     missing_required = sum(1 for i in found if i["state"] == "missing" and i["required"])
     log.info("Periode %s: %d kiriman diterima, %d kiriman wajib belum dikirim.", period, received, missing_required)
     return [{k: v for k, v in item.items() if not k.startswith("_")} for item in found]
+
+
+def _settle(settings, period: Period, month, opds) -> set[tuple[str, str]]:
+    """Wait (bounded) for files still being copied into the month's OPD folders; returns (OPD, file name) of those
+    still being copied after the wait, which this run leaves out (a later run picks them up)."""
+    def listing():
+        return [(o.code, e) for o in opds
+                for e in delivered_files(month / o.code, folder_url(settings, period, o.code))]
+
+    pairs: dict[int, str] = {}
+
+    def entries():
+        current = listing()
+        pairs.clear()
+        pairs.update({id(e): code for code, e in current})
+        return [e for _code, e in current]
+
+    young = wait_until_settled(settings, entries)
+    for e in young:
+        log.warning("Berkas %s (OPD %s) masih disalin (berubah kurang dari %s detik lalu) setelah menunggu %s detik; "
+                    "run ini berjalan tanpa berkas itu. Jalankan ulang setelah penyalinan selesai.",
+                    mask_text(e.name), pairs.get(id(e), "?"), getattr(settings, "settle_seconds", 0),
+                    getattr(settings, "settle_max_wait", 0))
+    return {(pairs.get(id(e), "?"), e.name) for e in young}

@@ -26,7 +26,15 @@ from pathlib import Path
 import pandas as pd
 
 from tkpk.ingest.errors import BatchRejected, FileRejected
-from tkpk.ingest.landing import FileEntry, public_url, read_entry, storage_options_for, submission_files
+from tkpk.ingest.landing import (
+    FileEntry,
+    public_url,
+    read_entry,
+    refusal,
+    still_copying,
+    storage_options_for,
+    submission_files,
+)
 from tkpk.ingest.safety import check_size
 from tkpk.ingest.validate import ValidationResult, validate_bytes
 from tkpk.normalize.nik import mask_text
@@ -89,7 +97,7 @@ def archive_file(settings, period: Period, opd_code: str, type_code: str, name: 
         if _stored_sha256(fs, path, len(data)) == sha256:
             return public_url(url)
         log.warning("Arsip %s tidak sama dengan berkas yang dimuat (sisa penulisan yang terputus?); ditulis ulang.",
-                    rel)
+                    mask_text(rel))
     folder = path.rsplit("/", 1)[0]
     fs.makedirs(folder, exist_ok=True)
     protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
@@ -152,6 +160,10 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
     options = storage_options_for(settings, storage_options)
     limits = config.types.file_limits
     entries = submission_files(settings, period, opd, submission_type, options)
+    # Links, special files and files still being copied are never opened (nor archived): a finding says why.
+    refused = [(e, refusal(e) or "berkas_masih_disalin") for e in entries
+               if refusal(e) or still_copying(e, settings)]
+    entries = [e for e in entries if not any(e is r for r, _ in refused)]
 
     # Read and hash (size checked before reading).
     loaded: list[tuple[FileEntry, bytes | None, FileRejected | None]] = []
@@ -206,6 +218,9 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
     results: list[ValidationResult] = []
     extra: list[Finding] = []
     seen: dict[str, str] = {}
+    for entry, check in refused:
+        extra.append(Finding(check, WARNING, describe(check, seconds=getattr(settings, "settle_seconds", 0)),
+                             file=entry.name))
     for entry, data, rejected in loaded:
         if data is None and rejected is None:
             extra.append(Finding("berkas_lain_diabaikan", WARNING, describe("berkas_lain_diabaikan"), file=entry.name))

@@ -15,7 +15,6 @@ seconds, not minutes. E (the last day of the period) is the reference date of ev
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -24,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from tkpk.config.submissions import SubmissionType, header_key
-from tkpk.normalize.dates import parse_date
+from tkpk.normalize.dates import date_cell
 from tkpk.normalize.kelurahan import KelurahanIndex
-from tkpk.normalize.nik import KOTA_JAMBI_PREFIX, PROVINCES
+from tkpk.normalize.nik import KOTA_JAMBI_PREFIX, PROVINCES, birth_years, valid_dates
 from tkpk.normalize.numbers import parse_amount
 from tkpk.normalize.text import normalize_rt_rw, normalize_sex, normalize_yn
 
@@ -38,10 +37,6 @@ _SCI = r"^[0-9](?:[.,][0-9]+)?[ ]*[eE][ ]*\+?[ ]*[0-9]+\Z"
 _NIK_STRIP = "[" + _WS + "'`\".\\-_/=]"  # also ="1571..." (Excel's keep-as-text trick in CSV)
 _MIN_DATE = np.datetime64("1900-01-01", "D")
 _MONTH_DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-_ROMAN = {"1": "i", "2": "ii", "3": "iii", "4": "iv", "5": "v", "6": "vi", "7": "vii", "8": "viii", "9": "ix",
-          "10": "x"}
-
-
 # --- cells as the file showed them -------------------------------------------------------------------------------------
 
 
@@ -219,12 +214,8 @@ def decode_nik_series(nik: pd.Series, end: date) -> pd.DataFrame:
     yy = _digits_int(sub, 10, 12)
     female = day > 40
     day = np.where(female, day - 40, day)
-    end_key = end.year * 10000 + end.month * 100 + end.day
-    year = 2000 + yy
-    year = np.where(year * 10000 + month * 100 + day <= end_key, year, 1900 + yy)
-    # 29 February in a year of the other century that is not a leap year: fall back to the 20th century.
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    year = np.where((month == 2) & (day == 29) & ~leap, 1900 + yy, year)
+    year = birth_years(yy, month, day, end)  # the one century rule (tkpk.normalize.nik)
+    year = np.where(valid_dates(year, month, day), year, 2000 + yy)  # 29 February 2000 (1900 was no leap year)
     births = np.full(len(nik), np.datetime64("NaT"), dtype="datetime64[D]")
     stamp = (year - 1970).astype("datetime64[Y]") + (month - 1).astype("timedelta64[M]")
     births[valid.to_numpy()] = stamp.astype("datetime64[D]") + (day - 1).astype("timedelta64[D]")
@@ -239,30 +230,9 @@ def decode_nik_series(nik: pd.Series, end: date) -> pd.DataFrame:
 
 
 def _parse_date_cell(value: object):
-    """A date from a raw cell, or a problem code string. Four-digit numbers are years, not Excel serial days."""
-    if value is None:
-        return None
-    if isinstance(value, (datetime, date)):
-        return value if not isinstance(value, datetime) else value.date()
-    if isinstance(value, bool):
-        return "tanggal_tidak_terbaca"
-    if isinstance(value, (int, float)):
-        if value != value:
-            return None
-        if float(value).is_integer() and 1900 <= value <= 2100:
-            return "tanggal_tidak_lengkap"
-        parsed = parse_date(value)
-        return parsed or "tanggal_tidak_terbaca"
-    text = str(value).strip()
-    if text.lower() in EMPTY_TEXT:
-        return None
-    if re.fullmatch(r"\d{4}", text) and 1900 <= int(text) <= 2100:
-        return "tanggal_tidak_lengkap"
-    parsed = parse_date(text)
-    if parsed is None and "," in text:
-        # "TTL" (tempat, tanggal lahir) columns: "Jambi, 12 Agustus 1985"
-        parsed = parse_date(text.rsplit(",", 1)[1].strip())
-    return parsed or "tanggal_tidak_terbaca"
+    """A date from a raw cell, or a problem code string: `tkpk.normalize.dates.date_cell`, the rule the registry
+    loader and linkage use too (a four-digit number is a year, not an Excel serial day)."""
+    return date_cell(value)
 
 
 _FAST_DATE_FORMATS = (  # (RE2 pattern, strptime format): the common spellings, parsed in bulk
@@ -358,12 +328,7 @@ def kelurahan_lookup(index: KelurahanIndex):
     def fn(text):
         if text is None or text.lower() in EMPTY_TEXT:
             return None
-        code = index.code(text)
-        if code is None:
-            # "Simpang 4 Sipin" is written "Simpang IV Sipin" in the Kepmendagri list.
-            roman = re.sub(r"\b(10|[1-9])\b", lambda m: _ROMAN[m.group(1)], text)
-            code = index.code(roman) if roman != text else None
-        return code or ""
+        return index.code(text) or ""  # the one kelurahan rule (tkpk.normalize.kelurahan)
 
     return fn
 

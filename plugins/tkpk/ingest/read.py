@@ -375,18 +375,20 @@ def read_csv(data: bytes, stype: SubmissionType, aliases: dict[str, str],
 
 def _read_csv(data: bytes, text: str, encoding: str, stype: SubmissionType, aliases: dict[str, str],
               limits: FileLimits) -> list[SheetTable]:
-    sample_lines = text[:262144].splitlines()[:HEADER_SCAN_ROWS + 5]
+    # Records, not `splitlines()`: CR, LF and CRLF (mixed too) end a line, nothing else does (splitlines would also
+    # split on form feeds and U+2028), and a quoted cell may hold line breaks.
+    sample = text[:262144]
     required = stype.required_columns
     best = None
     for delim in DELIMITERS:
-        rows = list(csv.reader(sample_lines, delimiter=delim))
+        rows, ends = _records(sample, delim, HEADER_SCAN_ROWS + 5)
         h, mapping, data_start = find_header(rows, aliases, required)
         widths = [len(r) for r in rows if len(r) > 1]
         consistency = max((widths.count(w) for w in set(widths)), default=0)
         key = (len(mapping) if h is not None else 0, consistency)
         if best is None or key > best[0]:
-            best = (key, delim, rows, h, mapping, data_start)
-    _key, delim, rows, h, mapping, data_start = best
+            best = (key, delim, rows, ends, h, mapping, data_start)
+    _key, delim, rows, ends, h, mapping, data_start = best
     if h is None:
         return [SheetTable(None, None, {}, required, pd.DataFrame({"_row": pd.Series([], dtype="int64")}), {}, 0)]
     header_cells = {canon: rows[h][pos] for canon, pos in mapping.items()}
@@ -395,14 +397,13 @@ def _read_csv(data: bytes, text: str, encoding: str, stype: SubmissionType, alia
         data_start += 1
         skipped_numbering = 1
     width = max([len(r) for r in rows] + [max(mapping.values()) + 1])
+    skip_lines = ends[data_start - 1] if 0 < data_start <= len(ends) else 0  # physical lines before the data
     utf8 = data if encoding == "utf-8" else (data[3:] if encoding == "utf-8-sig" else None)
     payload = utf8 if utf8 is not None else text.encode("utf-8")
     _check_csv_shape(payload, text, delim, limits)
-    got = _csv_columns_arrow(payload, delim, data_start)
+    got = _csv_columns_arrow(payload, delim, skip_lines) if skip_lines == data_start else None
     if got is None:
-        columns = _csv_columns(text, delim, data_start, width)
-        n = len(next(iter(columns.values()))) if columns else 0
-        row_numbers = np.arange(data_start + 1, data_start + 1 + n)
+        columns, row_numbers = _csv_columns(text, delim, data_start, width, len(mapping))
     else:
         columns, row_numbers = got
     frame, skipped = build_table(columns, mapping, row_numbers, None, stype)
@@ -424,7 +425,7 @@ def _check_csv_shape(payload: bytes, text: str, delim: str, limits: FileLimits) 
     if lines == 0 or _within(SheetExtent(None, 1, lines, 1, widest), limits):
         return
     records = width = 0
-    for row in csv.reader(io.StringIO(text), delimiter=delim):
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delim):
         if row:
             records += 1
             width = max(width, len(row))
@@ -461,6 +462,8 @@ def _csv_columns_arrow(data: bytes, delim: str, skip_lines: int) -> tuple[dict[i
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
+    if data.count(b"\r") != data.count(b"\r\n"):  # a bare CR ends a line ('CSV (Macintosh)', mixed endings)
+        return None
     buf = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(buf == 10)
     starts = np.concatenate(([0], newlines + 1))
@@ -499,21 +502,144 @@ def _csv_columns_arrow(data: bytes, delim: str, skip_lines: int) -> tuple[dict[i
     return {j: frame[c] for j, c in enumerate(names)}, line_numbers
 
 
-def _csv_columns(text: str, delim: str, skip_lines: int, width: int) -> dict[int, pd.Series]:
-    """Every column of the data part as str Series. Fast path: pandas' C parser; rows wider than the sample fall
-    back to the csv module (slower, same result)."""
+class _Lines:
+    """The physical lines of a text (CR, LF or CRLF each end one), remembering those of the record being parsed so
+    a record that swallowed lines can be shown and re-checked."""
+
+    def __init__(self, text: str):
+        self._it = iter(io.StringIO(text, newline=""))
+        self.current: list[str] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._it)
+        self.current.append(line)
+        return line
+
+
+def _records(text: str, delim: str, limit: int | None = None) -> tuple[list[list[str]], list[int]]:
+    """(records, physical line on which each record ends), the first `limit` records of `text`."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    rows, ends = [], []
+    for row in reader:
+        rows.append(row)
+        ends.append(reader.line_num)
+        if limit is not None and len(rows) >= limit:
+            break
+    return rows, ends
+
+
+def _swallowed(lines: list[str], delim: str, width: int) -> bool:
+    """A quoted cell spanning lines is a structural break when it ends the file still open (a quote that never
+    closes) or when the lines it took in look like whole rows (a stray quote paired with a later one)."""
+    if len(lines) < 2:
+        return False
     try:
-        df = pd.read_csv(
-            io.StringIO(text), sep=delim, header=None, names=list(range(width)), skiprows=skip_lines, dtype="str",
-            keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c", quotechar='"',
-        )
-        return {j: df[j] for j in df.columns}
-    except (pd.errors.ParserError, ValueError):
-        reader = csv.reader(io.StringIO(text), delimiter=delim)
-        body = [r for i, r in enumerate(reader) if i >= skip_lines]
-        width = max([len(r) for r in body] + [width])
+        list(csv.reader(io.StringIO("".join(lines), newline=""), delimiter=delim, strict=True))
+    except csv.Error as exc:
+        if "end of data" in str(exc):
+            return True
+    row_like = max(2, width - 1)
+    return any(line.count(delim) >= row_like for line in lines[1:])
+
+
+def _csv_columns(text: str, delim: str, skip_records: int, width: int,
+                 mapped: int) -> tuple[dict[int, pd.Series], np.ndarray]:
+    """Every column of the data part as str Series, and the Excel row number of each record (Excel shows a record
+    with a quoted line break as one row). Every physical line ends up in exactly one record; a quote that breaks the
+    structure (never closed, or closed rows later) rejects the file naming the row where it opens, instead of
+    swallowing the rows after it into one cell."""
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=delim)
+    body: list[list[str]] = []
+    index = 0
+    row_like = max(width, mapped)
+    for row in reader:
+        index += 1
+        if len(lines.current) > 1 and _swallowed(lines.current, delim, row_like):
+            first_line = reader.line_num - len(lines.current) + 1
+            raise FileRejected("struktur_csv_rusak", describe(
+                "struktur_csv_rusak", row=index, line=first_line, swallowed=len(lines.current) - 1))
+        lines.current = []
+        if index > skip_records:
+            body.append(row)
+    width = max([len(r) for r in body] + [width])
+    if any(len(r) != width for r in body):
         body = [r + [""] * (width - len(r)) for r in body]
-        return {j: pd.Series(col, dtype="str") for j, col in enumerate(zip(*body, strict=True))} if body else {}
+    columns = {j: pd.Series(col, dtype="str") for j, col in enumerate(zip(*body, strict=True))} if body else {}
+    return columns, np.arange(skip_records + 1, skip_records + 1 + len(body))
+
+
+# --- cells ---------------------------------------------------------------------------------------------------------
+
+# C0 control characters except tab, LF and CR, and DEL. NUL in particular: PostgreSQL text cannot hold it, so one
+# NUL would fail the batch's COPY. RE2-friendly, so pyarrow-backed strings run it natively.
+_CONTROL_RE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
+_CONTROL_SEARCH = re.compile(_CONTROL_RE)
+TRUNCATED_CHARS = 100  # what is kept of a cell over the length limit (enough to find it in the file)
+
+
+@dataclass
+class CellNotes:
+    """Cells the reader changed: control characters removed (the row is kept, with a warning) and cells over the
+    length limit (cut to `TRUNCATED_CHARS`; the row is in error). Positions index the frame's rows."""
+
+    control: dict[str, np.ndarray] = field(default_factory=dict)
+    too_long: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # column -> (rows, lengths)
+
+
+def scrub_cells(frame: pd.DataFrame, columns: list[str], max_chars: int, raw: bytes | None = None) -> CellNotes:
+    """Remove control characters from every text cell of `columns` and cut cells longer than `max_chars`, in place.
+    `raw` (a CSV's bytes in a single-byte or UTF-8 encoding) lets a clean file skip the per-cell scans."""
+    notes = CellNotes()
+    scan_control = raw is None or len(raw.translate(None, _CONTROL_BYTES)) != len(raw)
+    scan_length = raw is None or len(raw) > max_chars
+    if not (scan_control or scan_length):
+        return notes
+    for c in columns:
+        if c not in frame.columns or len(frame) == 0:
+            continue
+        cells = frame[c]
+        if cells.dtype != object and not pd.api.types.is_string_dtype(cells.dtype):
+            continue
+        control, length = scan_control, scan_length
+        if cells.dtype == object:
+            # Workbook cells (text, numbers, dates mixed): one C-speed pass over the text cells joined decides
+            # whether the per-cell scans are needed at all (nearly never).
+            # str() of a number or a date never holds a control character nor comes near the limit, so every cell
+            # goes through C-level map/join, with no Python loop.
+            kind = pd.api.types.infer_dtype(cells, skipna=True)
+            if kind != "string" and not kind.startswith("mixed"):
+                continue  # numbers or dates only (a column Excel typed): nothing to scan
+            shown = list(map(str, cells.to_numpy()))
+            control = control and _CONTROL_SEARCH.search("\n".join(shown)) is not None
+            length = length and max(map(len, shown), default=0) > max_chars
+            if not (control or length):
+                continue
+        if control:
+            hit = cells.str.contains(_CONTROL_RE, regex=True, na=False).to_numpy(dtype=bool)
+            if hit.any():
+                where = np.flatnonzero(hit)
+                cleaned = cells.iloc[where].str.replace(_CONTROL_RE, "", regex=True)
+                frame[c] = cells = _put(cells, where, cleaned)
+                notes.control[c] = where
+        if length:
+            lengths = cells.str.len().to_numpy(dtype="float64", na_value=0)
+            long = np.flatnonzero(lengths > max_chars)
+            if len(long):
+                cut = cells.iloc[long].str.slice(0, TRUNCATED_CHARS) + "…"
+                frame[c] = _put(cells, long, cut)
+                notes.too_long[c] = (long, lengths[long].astype("int64"))
+    return notes
+
+
+def _put(cells: pd.Series, where: np.ndarray, values: pd.Series) -> pd.Series:
+    out = cells.copy()
+    out.iloc[where] = values.to_numpy()
+    return out
 
 
 def read_tables(data: bytes, fmt: str, stype: SubmissionType, aliases: dict[str, str],

@@ -109,10 +109,25 @@ def inspect(data: bytes, name: str, limits: FileLimits) -> str:
         raise reject("bukan_spreadsheet", ext=ext, actual=_guess(data))
     # csv / txt / tsv: text, not a binary that happens to be named .csv
     if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = data[:8192]
-        if b"\x00" in head or _guess(data) not in ("teks biasa", "halaman HTML", "berkas XML"):
+        if _binary(data[:8192]) or _guess(data[:8192].replace(b"\x00", b"")) not in ("teks biasa", "halaman HTML",
+                                                                               "berkas XML"):
             raise reject("bukan_spreadsheet", ext=ext, actual=_guess(data))
     return "csv"
+
+
+# Bytes text files never hold (C0 controls but tab, LF, CR, form feed and Ctrl-Z, which old exports write).
+_BINARY_BYTES = bytes([*range(1, 9), 11, *range(14, 26), *range(27, 32)])
+
+
+def _binary(head: bytes) -> bool:
+    """A binary file named .csv, as opposed to text with a stray NUL or two (those are removed from the values and
+    reported per cell by the reader): NULs over a tenth of the bytes (UTF-16 without a BOM, a disk image) or other
+    control bytes over 2 %."""
+    if not head:
+        return False
+    nul = head.count(0)
+    other = len(head) - len(head.translate(None, _BINARY_BYTES))
+    return nul > len(head) // 10 or other > len(head) // 50
 
 
 def _check_ole(data: bytes, ext: str) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 from tkpk.config.submissions import SubmissionType
 from tkpk.ingest import normalise as norm_mod
 from tkpk.ingest.errors import FileRejected
-from tkpk.ingest.read import read_tables
+from tkpk.ingest.read import CellNotes, read_tables, scrub_cells
 from tkpk.ingest.safety import check_size, inspect
 from tkpk.period import JAKARTA, Period, reporting_period
 from tkpk.quality.findings import CRITICAL, ERROR, WARNING, Finding
@@ -130,6 +130,10 @@ def validate_bytes(data: bytes, name: str, stype: SubmissionType, period: Period
             frame = frame.drop(columns=[c])
     result.skipped = {k: sum(t.skipped.get(k, 0) for t in tables) for k in ("kosong", "jumlah", "penutup",
                                                                              "nomor_kolom")}
+    canonical = [c.name for c in stype.columns]
+    raw = data if fmt == "csv" and not data.startswith((b"\xff\xfe", b"\xfe\xff")) else None
+    notes = scrub_cells(frame, canonical, limits.max_cell_chars, raw)
+    truncated = excel_truncated(frame, stype)
     kelurahan = kelurahan or KelurahanIndex.load()
     end = period.end
     norm = norm_mod.normalise(frame, stype, end, kelurahan)
@@ -153,6 +157,8 @@ def validate_bytes(data: bytes, name: str, stype: SubmissionType, period: Period
     suggestions = suggest_columns(unmatched, set(headers), stype, aliases_by_column)
     outcome = run_checks(frame, norm, stype, end, expectations_dir, name, aliases_by_column, missing, header_sheet,
                          headers=headers, suggestions=suggestions)
+    _cell_findings(notes, frame, name, limits.max_cell_chars, outcome)
+    _truncated_findings(truncated, frame, name, outcome)
     result.issues.extend(outcome.findings)
     for canon, (written, known) in suggestions.items():
         if not stype.column(canon).required:
@@ -180,6 +186,60 @@ def validate_bytes(data: bytes, name: str, stype: SubmissionType, period: Period
     quarantined.insert(1, "_sheet", frame.loc[bad, "_sheet"].to_numpy() if "_sheet" in frame else None)
     result.quarantined = quarantined.reset_index(drop=True)
     return result
+
+
+def excel_truncated(frame: pd.DataFrame, stype: SubmissionType) -> dict[str, np.ndarray]:
+    """NIK / No KK cells holding a 16-digit *number* ending in 0 (positions per column). Excel keeps 15 significant
+    digits of a number typed into a cell, so the last digit of a NIK typed as a number becomes 0 and the result
+    usually still looks valid. A text cell is exact, and so is a number ending in another digit (only a program can
+    have written it)."""
+    out: dict[str, np.ndarray] = {}
+    for col in stype.columns:
+        if col.kind not in ("nik", "kk") or col.name not in frame.columns:
+            continue
+        cells = frame[col.name]
+        if cells.dtype != object and not pd.api.types.is_numeric_dtype(cells.dtype):
+            continue  # text (every CSV): exact
+        kinds = np.array(list(map(type, cells.to_numpy())), dtype=object)
+        numeric = np.flatnonzero((kinds == float) | (kinds == int))  # noqa: E721 - element-wise on an array
+        if not len(numeric):
+            continue
+        values = pd.to_numeric(cells.iloc[numeric], errors="coerce").to_numpy(dtype="float64")
+        hit = (values >= 1e15) & (values < 1e16) & (np.mod(values, 10) == 0)
+        if hit.any():
+            out[col.name] = numeric[hit]
+    return out
+
+
+def _truncated_findings(truncated: dict[str, np.ndarray], frame: pd.DataFrame, file_name: str, outcome) -> None:
+    rows = frame["_row"].to_numpy() if "_row" in frame else np.arange(len(frame))
+    sheets = frame["_sheet"].to_numpy() if "_sheet" in frame else np.full(len(frame), None)
+    for column, where in truncated.items():
+        outcome.row_warning[where] = True
+        message = describe("nik_mungkin_terpotong", column)
+        values = frame[column].to_numpy(dtype=object)
+        outcome.findings.extend(Finding("nik_mungkin_terpotong", WARNING, message, file=file_name, sheet=sheets[i],
+                                        row=int(rows[i]), column=column, value=f"{int(values[i])}") for i in where)
+
+
+def _cell_findings(notes: CellNotes, frame: pd.DataFrame, file_name: str, max_chars: int, outcome) -> None:
+    """The reader's cell notes as findings: control characters removed (warning, row kept), a cell over the length
+    limit (error, row quarantined)."""
+    rows = frame["_row"].to_numpy() if "_row" in frame else np.arange(len(frame))
+    sheets = frame["_sheet"].to_numpy() if "_sheet" in frame else np.full(len(frame), None)
+    for column, where in notes.control.items():
+        outcome.row_warning[where] = True
+        message = describe("karakter_kontrol_dihapus", column)
+        values = frame[column].to_numpy(dtype=object)
+        outcome.findings.extend(Finding("karakter_kontrol_dihapus", WARNING, message, file=file_name, sheet=sheets[i],
+                                        row=int(rows[i]), column=column, value=values[i] or None) for i in where)
+    for column, (where, lengths) in notes.too_long.items():
+        outcome.row_error[where] = True
+        values = frame[column].to_numpy(dtype=object)
+        outcome.findings.extend(
+            Finding("sel_terlalu_panjang", ERROR, describe("sel_terlalu_panjang", column, length=int(n), limit=max_chars),
+                    file=file_name, sheet=sheets[i], row=int(rows[i]), column=column, value=values[i])
+            for i, n in zip(where, lengths, strict=True))
 
 
 def _resolve(config_dir, config=None):

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from tkpk.normalize.dates import parse_date
 from tkpk.normalize.names import normalize_name_array, phonetic_array
-from tkpk.normalize.nik import PROVINCES
+from tkpk.normalize.nik import PROVINCES, birth_years, valid_dates
 
 PERSON_FIELDS = ["nik", "no_kk", "nama", "jenis_kelamin", "tanggal_lahir", "alamat", "rt", "rw", "kode_kelurahan"]
 STRING_COLUMNS = ("name", "name_ph", "f1", "fl", "f12", "skel", "kel", "nik_near")
@@ -33,7 +33,6 @@ _SEX = {
 _PROVINCE_OK = np.zeros(100, dtype=bool)
 _PROVINCE_OK[[int(p) for p in PROVINCES]] = True
 _REPDIGIT = np.array([d * 1111111111111111 for d in range(1, 10)], dtype=np.int64)
-_DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def text_array(values) -> pa.Array:
@@ -91,12 +90,7 @@ def _full_precision_sci(text: pa.Array) -> pa.Array:
     return pc.replace_with_mask(text, pa.array(hit), pa.array(fixed, type=pa.string()))
 
 
-def _valid_date(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    month_ok = (month >= 1) & (month <= 12)
-    dim = _DAYS[np.where(month_ok, month, 0)]
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    dim = np.where((month == 2) & ~leap, 28, dim)
-    return month_ok & (day >= 1) & (day <= dim)
+_valid_date = valid_dates
 
 
 def _valid_nik(num: np.ndarray, *, kind: str, reference: date
@@ -120,8 +114,9 @@ def _valid_nik(num: np.ndarray, *, kind: str, reference: date
     yy = (num // 10**4) % 100
     female = day > 40
     day = np.where(female, day - 40, day)
-    year = np.where(yy <= reference.year % 100, 2000 + yy, 1900 + yy)
-    good = _valid_date(year, month, day) | _valid_date(year - 100, month, day)
+    year = birth_years(yy, month, day, reference)  # the one century rule (tkpk.normalize.nik)
+    year = np.where(_valid_date(year, month, day), year, 2000 + yy)  # 29 February 2000 (1900 was no leap year)
+    good = _valid_date(year, month, day)
     valid = plausible & good
     dob = np.where(valid, year * 10000 + month * 100 + day, 0).astype(np.int32)
     sex = np.where(valid, np.where(female, 2, 1), 0).astype(np.int8)

@@ -40,8 +40,53 @@ def _make(y: int, m: int, d: int) -> date | None:
         return None
 
 
+# What an empty date cell looks like in OPD files and registry exports.
+EMPTY_TEXT = frozenset({"", "-", "--", "nan", "nat", "none", "null", "n/a", "#n/a", "<na>"})
+DATE_INCOMPLETE = "tanggal_tidak_lengkap"
+DATE_UNREADABLE = "tanggal_tidak_terbaca"
+
+
+def _bare_year(value: object) -> bool:
+    """1985, "1985", 1985.0: a year alone, never an Excel serial day (serial 1985 is 7 June 1905)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return value == value and float(value).is_integer() and 1900 <= value <= 2100
+    text = str(value).strip()
+    return len(text) == 4 and text.isdigit() and 1900 <= int(text) <= 2100
+
+
+def date_cell(value: object) -> date | str | None:
+    """The one reading of a date cell for ingest, the registry loader and linkage: a date, None for an empty cell,
+    or a problem code: `tanggal_tidak_lengkap` (a year alone) or `tanggal_tidak_terbaca`. Also reads the date
+    part of a "TTL" cell (tempat, tanggal lahir: "Jambi, 12 Agustus 1985")."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, bool):
+        return DATE_UNREADABLE
+    if isinstance(value, float) and value != value:
+        return None
+    if not isinstance(value, (date, datetime, pd.Timestamp)):
+        if _bare_year(value):
+            return DATE_INCOMPLETE
+        if isinstance(value, str) and value.strip().lower() in EMPTY_TEXT:
+            return None
+    parsed = _parse(value)
+    if parsed is None and isinstance(value, str) and "," in value:
+        tail = value.rsplit(",", 1)[1].strip()
+        if _bare_year(tail):
+            return DATE_INCOMPLETE
+        parsed = _parse(tail)
+    return parsed or DATE_UNREADABLE
+
+
 def parse_date(value: object) -> date | None:
-    """A date, or None when the value is empty or cannot be read as a real calendar date."""
+    """A date, or None when the value is empty, a year alone, or cannot be read as a real calendar date."""
+    got = date_cell(value)
+    return got if isinstance(got, date) else None
+
+
+def _parse(value: object) -> date | None:
     if value is None:
         return None
     if isinstance(value, datetime):

@@ -34,6 +34,10 @@ def _name_key(name: str) -> str:
     return _SPACE_RE.sub("", name.lower())
 
 
+_ROMAN = {"1": "i", "2": "ii", "3": "iii", "4": "iv", "5": "v", "6": "vi", "7": "vii", "8": "viii", "9": "ix",
+          "10": "x"}
+
+
 class KelurahanIndex:
     def __init__(self, rows: list[Kelurahan]):
         self.rows = rows
@@ -72,7 +76,12 @@ class KelurahanIndex:
         digits = re.sub(r"[.\s]", "", text)
         if digits.isdigit():
             return self.by_code.get(dotted_code(digits)) if len(digits) == 10 else None
-        return self.by_name.get(_name_key(text))
+        found = self.by_name.get(_name_key(text))
+        if found is None:
+            # "Simpang 4 Sipin" is written "Simpang IV Sipin" in the Kepmendagri list.
+            roman = re.sub(r"\b(10|[1-9])\b", lambda m: _ROMAN[m.group(1)], text)
+            found = self.by_name.get(_name_key(roman)) if roman != text else None
+        return found
 
     def code(self, value: object) -> str | None:
         found = self.lookup(value)

@@ -14,9 +14,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 KOTA_JAMBI_PREFIX = "1571"
+_DAYS_IN_MONTH = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 _SCI_RE = re.compile(r"^\s*[0-9](?:[.,][0-9]+)?\s*[eE]\s*\+?\s*[0-9]+\s*$")
 _STRIP_RE = re.compile(r"[\s'`\".\-_/]")
 # Province codes in use (Kemendagri); anything else cannot be a real NIK.
@@ -83,6 +85,26 @@ def normalize_kk(value: object) -> str | None:
     return normalize_nik(value, kind="kk")
 
 
+def valid_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Whether (year, month, day) is a calendar date, element-wise."""
+    month_ok = (month >= 1) & (month <= 12)
+    dim = _DAYS_IN_MONTH[np.where(month_ok, month, 0)]
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    dim = np.where((month == 2) & ~leap, 28, dim)
+    return month_ok & (day >= 1) & (day <= dim)
+
+
+def birth_years(yy: np.ndarray, month: np.ndarray, day: np.ndarray, reference: date) -> np.ndarray:
+    """The one century rule of a NIK's two-digit birth year, for every path (scalar `decode_nik`, ingest, linkage,
+    the registry): 20yy when that is a real date on or before `reference` (E), else 19yy (a baby born in 2025 is
+    not 1925; a grandmother born 12 December 1926 is not born after E in 2026)."""
+    yy, month, day = (np.asarray(a, dtype=np.int64) for a in (yy, month, day))
+    key = reference.year * 10000 + reference.month * 100 + reference.day
+    y2000 = 2000 + yy
+    recent = valid_dates(y2000, month, day) & (y2000 * 10000 + month * 100 + day <= key)
+    return np.where(recent, y2000, 1900 + yy)
+
+
 def _birth_parts(digits: str) -> tuple[int, int, int, str] | None:
     day, month, yy = int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
     sex = "L"
@@ -122,17 +144,10 @@ def decode_nik(value: object, *, reference: date | None = None) -> NikInfo | Non
         return None
     day, month, yy, sex = _birth_parts(nik)  # type: ignore[misc]
     reference = reference or date.today()
-    born = None
-    for century in (2000, 1900):
-        try:
-            candidate = date(century + yy, month, day)
-        except ValueError:
-            continue
-        if candidate <= reference:
-            born = candidate
-            break
-    if born is None:
-        born = date(1900 + yy, month, day) if yy else date(2000, month, day)
+    year = int(birth_years(np.array([yy]), np.array([month]), np.array([day]), reference)[0])
+    if not valid_dates(np.array([year]), np.array([month]), np.array([day]))[0]:
+        year = 2000 + yy  # 29 February valid only in 2000 (1900 was no leap year)
+    born = date(year, month, day)
     return NikInfo(
         nik=nik,
         kode_provinsi=nik[:2],
@@ -191,9 +206,69 @@ def mask(value: object) -> str:
     return text
 
 
-_NIK_IN_TEXT = re.compile(r"(?<!\d)(\d{6})\d{6}(\d{4})(?!\d)")
+# A run of digits, possibly split by separators people and programs write inside a NIK: spaces, dots, dashes,
+# underscores, slashes (`1571 0199 0997 0045`, `1571.0924.0689.0049`, `PESERTA_1571_0199...csv`). Up to three
+# separator characters between two digit groups ("1571 - 0199"); letters end a run, so a NIK glued to a name or a
+# date is still found.
+_DIGIT_CHAIN = re.compile(r"\d+(?:[ \t.\-_/]{1,3}\d+)*")
+_GROUP = re.compile(r"\d+")
+
+
+def _nik_prefix(digits: str) -> bool:
+    return digits[:2] in PROVINCES and digits[2:4] != "00"
+
+
+def _mask_span(text: str, keep_head: int = 6, keep_tail: int = 4) -> str:
+    """Stars for every digit of `text` but the first `keep_head` and last `keep_tail`; separators stay."""
+    total = sum(ch.isdigit() for ch in text)
+    out, k = [], 0
+    for ch in text:
+        if ch.isdigit():
+            out.append(ch if k < keep_head or k >= total - keep_tail else "*")
+            k += 1
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _mask_chain(m: re.Match) -> str:
+    chain = m.group(0)
+    groups = [(g.start(), g.end()) for g in _GROUP.finditer(chain)]
+    if len(groups) == 1:
+        n = len(chain)
+        # Any 16 digits in a row (whatever the prefix: a NIK with a wrong region code is still someone's NIK), and
+        # 15-18 digits after a real region prefix (a digit lost or added by a typist, or Excel).
+        if n == 16 or (15 <= n <= 18 and _nik_prefix(chain)):
+            return _mask_span(chain)
+        return chain
+    # Separated groups: every span of consecutive groups holding 15-18 digits that starts on a region prefix
+    # ("2026-10 1571 0199 0997 0045" masks the last four groups, not the period).
+    if sum(b - a for a, b in groups) == 16:  # sixteen digits in all: masked whatever the prefix, as above
+        return _mask_span(chain)
+    out = chain
+    i = 0
+    while i < len(groups):
+        digits = ""
+        for j in range(i, len(groups)):
+            digits += chain[groups[j][0]:groups[j][1]]
+            if len(digits) > 18:
+                break
+            if len(digits) >= 15 and _nik_prefix(digits) and (
+                    j + 1 == len(groups) or len(digits) + groups[j + 1][1] - groups[j + 1][0] > 18
+                    or len(digits) == 16):
+                a, b = groups[i][0], groups[j][1]
+                out = out[:a] + _mask_span(chain[a:b]) + out[b:]
+                i = j
+                break
+        i += 1
+    return out
 
 
 def mask_text(text: str) -> str:
-    """Mask every 16-digit run in free text (log lines, exception messages, alert bodies)."""
-    return _NIK_IN_TEXT.sub(lambda m: f"{m.group(1)}******{m.group(2)}", text)
+    """Mask every NIK or No KK in free text however it is written (log lines, messages, file names, report cells,
+    alert bodies): 16 digits in a row, or 15-18 digits after a valid region prefix, plain or split by spaces, dots,
+    dashes, underscores or slashes, glued to letters or not. The first six digits (the kecamatan) and the last four
+    stay: `157101******0045`, `1571 01** **** 0045`. The one masking function of the project."""
+    if not text:
+        return text
+    return _DIGIT_CHAIN.sub(_mask_chain, text)

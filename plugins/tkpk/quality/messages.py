@@ -102,6 +102,21 @@ def describe(check: str, column: str | None = None, **ctx) -> str:
         return f"Berkas ini sama persis dengan berkas '{ctx.get('same_as')}' yang juga dikirim; hanya satu yang dibaca."
     if check == "berkas_lain_diabaikan":
         return "Berkas ini bukan lembar kerja (.xlsx/.xls/.ods/.csv) dan tidak dibaca."
+    if check == "struktur_csv_rusak":
+        return (f"Tanda kutip (\") di baris Excel {ctx.get('row', '?')} (baris teks {ctx.get('line', '?')}) tidak "
+                f"ditutup dengan benar, sehingga {ctx.get('swallowed', '?')} baris sesudahnya terbaca sebagai satu sel. "
+                "Berkas ditolak agar tidak ada baris yang hilang diam-diam; perbaiki tanda kutip di baris itu (atau "
+                "simpan ulang dari Excel), lalu kirim ulang.")
+    if check == "berkas_tautan_ditolak":
+        return ("Berkas ini adalah tautan (symlink/shortcut) ke berkas lain, bukan berkas aslinya; demi keamanan tidak "
+                "dibaca. Salin berkas aslinya ke folder kiriman.")
+    if check == "berkas_khusus_ditolak":
+        return ("Ini bukan berkas biasa (pipe, socket atau perangkat); demi keamanan tidak dibaca. Letakkan berkas "
+                "lembar kerja biasa di folder kiriman.")
+    if check == "berkas_masih_disalin":
+        return (f"Berkas masih disalin (berubah kurang dari {_num(ctx.get('seconds', 120))} detik yang lalu), sehingga "
+                "belum dibaca pada run ini agar tidak terbaca setengah jadi. Berkas dibaca pada run berikutnya; tidak "
+                "perlu dikirim ulang.")
     if check == "lembar_terlalu_besar":
         detail = ctx.get("detail") or "lembar kerja terlalu besar"
         if ctx.get("far"):
@@ -111,6 +126,17 @@ def describe(check: str, column: str | None = None, **ctx) -> str:
         return f"{detail}; berkas tidak dibuka. Pecah data menjadi beberapa berkas lalu kirim ulang."
 
     # --- row errors ---
+    if check == "sel_terlalu_panjang":
+        return (f"Isi sel {label} sepanjang {_num(ctx.get('length', '?'))} karakter melebihi batas "
+                f"{_num(ctx.get('limit', '?'))} karakter per sel; baris tidak dimuat dan isinya hanya disimpan "
+                "sebagian. Periksa sel itu (mungkin tertempel teks lain) lalu kirim ulang barisnya.")
+    if check == "nik_mungkin_terpotong":
+        return (f"{label} diketik sebagai angka di Excel. Excel hanya menyimpan 15 digit angka, sehingga digit terakhir "
+                f"{label} ini mungkin berubah menjadi 0. Cocokkan dengan KTP/KK; ketik {label} sebagai teks (format "
+                "sel Text, atau awali dengan tanda petik ') lalu kirim ulang bila salah.")
+    if check == "karakter_kontrol_dihapus":
+        return (f"{label} berisi karakter tak terlihat (karakter kontrol, mis. NUL) yang sudah dihapus; baris tetap "
+                "dimuat. Periksa isinya di berkas asal.")
     if check == "wajib_diisi":
         return f"{label} wajib diisi."
     if check.startswith(("nik_", "kk_")) and check.split("_", 1)[1] in _NIK_PROBLEMS:

@@ -564,8 +564,8 @@ def opd_figures(data: PeriodData, config, opd, findings: pd.DataFrame) -> dict |
         for r in f.itertuples(index=False):
             rows.append({
                 "submission_type": r.submission_type,
-                "file": r.source_file,
-                "sheet": r.sheet,
+                "file": None if r.source_file is None else mask_text(str(r.source_file)),
+                "sheet": None if r.sheet is None else mask_text(str(r.sheet)),
                 "row": None if r.excel_row is None else int(r.excel_row),
                 # the column as the OPD's file wrote it ("Kode Kel"), else in words; never the canonical name
                 "column": (getattr(r, "header", None) or column_label(r.column_name)) if r.column_name else None,

@@ -4,8 +4,9 @@ Each sheet has a title, a bold header row that stays in view, an autofilter, sen
 formats (counts `#.##0`, rupiah, percentages, dates). Safety, whoever the recipient:
 - text is always written as text (never a formula, URL or number), and text that starts with `= + - @` (or a tab or
   carriage return) carries Excel's quote prefix, so opening or re-saving the file never turns it into a formula;
-- NIK and No KK columns are masked (`157101******0001`) and every other text cell has 16-digit runs masked, unless
-  the workbook is built for a recipient with `pii: true`.
+- NIK and No KK columns are masked (`157101******0001`) and every other text cell has each NIK/No KK masked however
+  it is written (`tkpk.normalize.nik.mask_text`: spaced, dotted, dashed, 15-18 digits), unless the workbook is built
+  for a recipient with `pii: true`.
 """
 
 from __future__ import annotations

@@ -310,7 +310,10 @@ def _copy(conn: Connection, source: _Source, chunk_rows: int) -> None:
     def render(start: int) -> bytes:
         buf = io.BytesIO()
         pcsv.write_csv(source.batch(start, chunk_rows), buf, write_options=options)
-        return buf.getvalue()
+        payload = buf.getvalue()
+        # PostgreSQL text cannot hold NUL and COPY would fail the whole batch; the reader already removed NULs from
+        # the values (with a finding), this is the last line of defence.
+        return payload.replace(b"\x00", b"") if b"\x00" in payload else payload
 
     starts = list(range(0, source.n, chunk_rows))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tkpk-copy") as pool:
