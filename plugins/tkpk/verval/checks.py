@@ -53,6 +53,8 @@ class VervalRow:
     tanggal_kunjungan: date | None
     foto_rumah: str | None
     foto_lain: list[str] = field(default_factory=list)
+    petugas: str | None = None
+    catatan: str | None = None
     status: str = PERLU_PERBAIKAN
     flags: list[dict] = field(default_factory=list)
     quarantined: bool = False

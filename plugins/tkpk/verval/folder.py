@@ -187,7 +187,8 @@ def rows_of(result) -> list[VervalRow]:
             no_kk=kk, kode_kelurahan=_text(rec.get("kode_kelurahan")),
             hasil_verifikasi=_text(rec.get("hasil_verifikasi")),
             tanggal_kunjungan=None if visited is None or pd.isna(visited) else pd.Timestamp(visited).date(),
-            foto_rumah=_text(rec.get("foto_rumah")), foto_lain=split_names(_text(rec.get("foto_lain")))))
+            foto_rumah=_text(rec.get("foto_rumah")), foto_lain=split_names(_text(rec.get("foto_lain"))),
+            petugas=_text(rec.get("petugas")), catatan=_text(rec.get("catatan"))))
     quarantined = result.quarantined if result.quarantined is not None else pd.DataFrame()
     for rec in quarantined.to_dict(orient="records"):
         out.append(VervalRow(

@@ -243,6 +243,9 @@ class VervalRow(Base):
     kode_kelurahan: Mapped[str | None] = mapped_column(String(13))
     hasil_verifikasi: Mapped[str | None] = mapped_column(String(20))
     tanggal_kunjungan: Mapped[date | None] = mapped_column(Date)
+    petugas: Mapped[str | None] = mapped_column(String(200))
+    foto_rumah: Mapped[str | None] = mapped_column(String(255))
+    catatan: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))  # lengkap | perlu_perbaikan
     checks: Mapped[str | None] = mapped_column(String(255))  # comma-separated foto_* codes
     retention_until: Mapped[date | None] = mapped_column(Date)
