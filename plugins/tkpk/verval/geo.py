@@ -78,3 +78,8 @@ def _load(path: str) -> Boundaries:
         geom = shapely.transform(shape(feature["geometry"]), to_metres)
         polygons[feature["properties"]["kode"]] = geom if geom.is_valid else geom.buffer(0)
     return Boundaries(polygons)
+
+
+def from_metres(x: float, y: float) -> tuple[float, float]:
+    """(lat, lng) of a point of the local plane."""
+    return LAT0 + y / M_PER_DEG_LAT, LNG0 + x / M_PER_DEG_LNG
