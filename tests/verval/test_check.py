@@ -189,6 +189,15 @@ def test_monthly_load_path_and_reuse_across_months(warehouse, tmp_path, run_cli,
         photos = [f for f in batch.files if f.get("photo")]
         assert len(photos) == 2 and all(Path(f["archive_uri"].removeprefix("file://")).exists() for f in photos)
 
+    # Photos are raw files under retention: purged with their batch.
+    from datetime import date
+
+    from tkpk.retention import purge
+
+    archived = [Path(f["archive_uri"].removeprefix("file://")) for f in photos]
+    purge(settings, date(2100, 1, 1))
+    assert not any(p.exists() for p in archived)
+
     # The same check through the CLI, with the warehouse as history.
     monkeypatch.setenv("TKPK_DATABASE_URL", warehouse)
     code, _o, _e, data = run_cli("verval", "check", str(octo), "--period", PERIOD, "--json")

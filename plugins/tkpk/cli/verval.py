@@ -92,7 +92,7 @@ def to_json(result, folder: str, period) -> dict:
             "file": r.file, "sheet": r.sheet, "row": r.row, "status": r.status,
             "nik": mask(r.nik) if r.nik else None, "no_kk": mask(r.no_kk) if r.no_kk else None,
             "kode_kelurahan": r.kode_kelurahan, "hasil_verifikasi": r.hasil_verifikasi,
-            "flags": [{k: v for k, v in f.items() if k != "column"} | {"column": f["column"]} for f in r.flags],
+            "flags": [dict(f) for f in r.flags],
         })
     quarantined = []
     for r in result.sheets:

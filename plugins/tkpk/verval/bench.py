@@ -70,7 +70,8 @@ def generate(photos: int, out: Path, processes: int = 2) -> dict:
     for i in range(photos):
         code, lat, lng = centres[i % len(centres)]
         jobs.append((i, out, lat, lng))
-        lines.append(f"157101{(i % 28) + 1:02d}0190{i % 9000 + 1:04d};1571010120{i:06d};{code};layak;"
+        lines.append(f"157101{(i % 28) + 1:02d}0190{i % 9000 + 1:04d};157101{(i % 28) + 1:02d}1020{i % 9000 + 1:04d};"
+                     f"{code};layak;"
                      f"{1 + i % 28:02d}/10/2026;rumah_{i:05d}.jpg;Petugas {i % 50}")
     with Pool(processes) as pool:
         sizes = [size for _name, size in pool.imap(_one, jobs, chunksize=32)]
