@@ -15,6 +15,7 @@ Steps (each measured in its own process: wall, CPU user+sys, peak RSS, load aver
   simulate     `tkpk simulate` from files (registry + the month's accepted rows as canonical CSVs): one scenario,
                three one-program scenarios side by side, one scenario touching every program; the same on a
                warehouse whose month is processed when TKPK_BENCH_SIMULATE_DB names it
+  verval       `tkpk verval check` of 10,000 phone-sized photos (tiny: 200) with their sheet (bench.verval)
 """
 
 from __future__ import annotations
@@ -420,10 +421,28 @@ def step_simulate(scale: str, repeat: int) -> list[dict]:
     return rows
 
 
-STEPS = ["synth", "registry", "ingest", "linkage", "eligibility", "reports", "pipeline", "wholerun", "simulate"]
-DEFAULT_STEPS = {"tiny": ["synth", "registry", "ingest", "linkage", "eligibility", "reports", "pipeline", "simulate"],
+STEPS = ["synth", "registry", "ingest", "linkage", "eligibility", "reports", "pipeline", "wholerun", "simulate", "verval"]
+DEFAULT_STEPS = {"tiny": ["synth", "registry", "ingest", "linkage", "eligibility", "reports", "pipeline", "simulate", "verval"],
                  "city": STEPS,
                  "province": ["synth", "registry", "eligibility", "pipeline", "wholerun"]}
+
+
+def step_verval(scale: str, repeat: int) -> list[dict]:
+    """Photo checks of a large month (issue 16): the photos are generated once (not measured) and cached."""
+    photos = 200 if scale == "tiny" else 10_000
+    folder = PROJECT_ROOT / ".bench" / f"verval-{photos}"
+    subprocess.run([PY, "-m", "bench.verval", "generate", "--photos", str(photos), "--out", str(folder)],
+                   check=True, cwd=PROJECT_ROOT, capture_output=True)
+    var = PROJECT_ROOT / ".bench" / "run-verval"
+    var.mkdir(parents=True, exist_ok=True)
+    db = var / "warehouse.db"
+    env = {**os.environ, "TKPK_DATABASE_URL": f"sqlite:///{db}", "TKPK_VAR_DIR": str(var)}
+    m = measure(f"verval check ({photos} photos 1600x1200)",
+                [PY, "-m", "tkpk", "verval", "check", str(folder), "--period", PERIOD],
+                repeat=repeat, rows=photos, env=env, parse=lambda _: {},
+                setup=["sh", "-c", f"rm -f {db}* && {PY} -m tkpk db upgrade >/dev/null"],
+                log=log_path(scale, "verval"))
+    return [m.as_dict()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -441,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown steps: {', '.join(sorted(unknown))}")
     results: list[dict] = []
-    if set(only) - {"synth", "ingest", "linkage", "eligibility", "reports"}:  # simulate needs it too
+    if set(only) - {"synth", "ingest", "linkage", "eligibility", "reports", "verval"}:  # simulate needs it too
         ensure_data(args.scale)
     for step in only:
         print(f"[bench] {step} ({args.scale}) ... load {os.getloadavg()[0]:.1f}", flush=True)
@@ -465,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
             # province: the production warehouse (PostgreSQL), one run; city: the embedded default, as make demo
             results += step_wholerun(args.scale, args.db or ("postgres" if args.scale == "province" else "sqlite"),
                                      1 if args.scale == "province" else args.repeat)
+        elif step == "verval":
+            results += step_verval(args.scale, args.repeat)
         print(markdown_table(results[-1:]).splitlines()[-1], flush=True)
     out_dir = PROJECT_ROOT / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)

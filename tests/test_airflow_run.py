@@ -39,6 +39,16 @@ def _batches(url: str) -> dict:
         return {(b.opd_code, b.submission_type): (b.batch_id, b.rows_total) for b in rows}
 
 
+def _verval_rows(url: str) -> int:
+    from sqlalchemy import func
+
+    from tkpk.warehouse import session_scope
+    from tkpk.warehouse.models import VervalRow
+
+    with session_scope(url) as s:
+        return int(s.scalar(select(func.count()).select_from(VervalRow)))
+
+
 def _table_digest(url: str) -> dict:
     """Order-independent content of the period's results, ids and timestamps left out."""
     import hashlib
@@ -95,6 +105,9 @@ def test_rerun_is_idempotent_and_opd_retrigger_reloads_only_that_batch(tmp_path)
         digest = _table_digest(url)
         assert first and digest["eligibility"][0] > 0 and ("disnaker", "disnaker_bpjstk") in batches
         assert not any(m["Subject"].startswith("[REVISI]") for m in first)
+        # the synthetic month's verval folders (issue 16) load through the same mapped task, photos checked
+        assert [k for k in batches if k[1] == "kelurahan_verval"], batches
+        assert _verval_rows(url) > 0
 
         # 2. the same period again: identical tables, no e-mail
         assert _airflow(["dags", "test", "tkpk_monthly", "2026-11-11T00:00:00+00:00",

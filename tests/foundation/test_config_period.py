@@ -16,7 +16,10 @@ def test_shipped_config_loads(config):
     assert {o.code for o in config.opds.opds} == {
         "dinsos", "disnaker", "dinkes", "disdik", "perkim", "koperasi", "pertanian", "disdukcapil"}
     assert len(config.opds.all_opds()) == 8 + 68
-    assert len(config.types.types) == 9
+    assert len(config.types.types) == 10  # nine monthly types + kelurahan_verval (sub-folder verval/)
+    assert config.opds.folder_types_for("kel-1571011001") == ["kelurahan_verval"]
+    assert config.opds.folder_types_for("dinsos") == ["kelurahan_verval"]
+    assert config.opds.folder_types_for("disnaker") == []
     assert config.programs.rule_set_version
     assert config.types.aliases_for("dinsos_kpm")["nokk"] == "no_kk"
     assert config.types.aliases_for("disdik_siswa")["tgllahir"] == "tanggal_lahir"

@@ -159,7 +159,7 @@ def test_moderate_city_covers_68_kelurahan_and_hits_desil_targets(moderate):
 def test_every_submission_type_arrives_every_month(small, config):
     out, result = small
     truth = _read(out, "truth/submissions.csv")
-    types = {t.code for t in config.types.types}
+    types = {t.code for t in config.types.types if not t.folder}  # kelurahan_verval: truth/verval.csv, see below
     for period in ("2026-10", "2026-11"):
         got = truth[truth["period"] == period]
         assert set(got["type"]) == types
@@ -371,3 +371,26 @@ def test_a_type_added_in_yaml_gets_a_file_without_code(tmp_path):
     truth = _read(tmp_path / "out", "truth/submissions.csv")
     file = truth.loc[truth["type"] == "dinsos_lansia", "file"].iloc[0]
     assert file.startswith(f"{PERIOD}/{opds['opds'][0]['code']}/")
+
+
+def test_verval_folders_carry_their_faults_in_known_proportions(small, tmp_path):
+    """`tkpk synth` writes verval sheets and geotagged photos; the photo checks find exactly the planted faults."""
+    from tkpk.cli.verval import check_dir
+    from tkpk.config import load_config
+    from tkpk.period import Period
+    from tkpk.settings import Settings
+    from tkpk.synth.verval import FAULT_CYCLE
+
+    out, _ = small
+    truth = _read(out, "truth/verval.csv")
+    assert len(truth) >= 40 and set(truth["period"]) == {"2026-10", "2026-11"}
+    share = truth["fault"].value_counts(normalize=True)
+    assert abs(share["ok"] - FAULT_CYCLE.count("ok") / len(FAULT_CYCLE)) < 0.1
+    settings = Settings.from_env(database_url=f"sqlite:///{tmp_path / 'w.db'}")
+    config = load_config(settings.config_dir)
+    for (period, opd), rows in truth.groupby(["period", "opd_code"]):
+        folder = out / "landing" / period / opd / "verval"
+        result = check_dir(folder, Period.parse(period), settings, config)
+        got = {r.row: sorted({f["check"] for f in r.flags}) for r in result.rows}
+        expected = {int(r["row"]): sorted(set(filter(None, r["faults"].split(";")))) for r in rows.to_dict("records")}
+        assert got == expected, (period, opd)

@@ -14,7 +14,7 @@ import sys
 # One module per command group, in the order `tkpk --help` lists them.
 COMMAND_MODULES = [
     "db", "registry", "synth", "validate", "template", "submit", "link", "review", "eligibility",
-    "status", "report", "mailsink", "purge", "simulate",
+    "status", "report", "mailsink", "purge", "simulate", "verval",
 ]
 
 

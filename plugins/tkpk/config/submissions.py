@@ -44,6 +44,18 @@ class Column(Strict):
         return self
 
 
+class PhotoRules(Strict):
+    """Photo evidence checks of a type that carries photos (kelurahan_verval; `tkpk.verval`)."""
+
+    tolerance_m: float = Field(250, ge=0)  # GPS point this far outside the household's kelurahan polygon is fine
+    max_days: int = Field(14, ge=0)  # EXIF DateTimeOriginal at most this many days from tanggal_kunjungan
+    reuse_max_distance: int = Field(6, ge=0, le=32)  # perceptual hashes (64 bits) this close are the same picture
+    max_megapixels: float = Field(64, gt=0)  # larger pictures are refused without decoding (decompression bomb)
+    max_photo_mb: float = Field(30, gt=0)  # larger files are refused before they are read
+    required_photo: str = "foto_rumah"  # the row is `lengkap` when this photo has no finding
+    other_photos: str | None = "foto_lain"  # several names separated by ';'
+
+
 class SubmissionType(Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str  # Indonesian, shown to OPDs
@@ -54,6 +66,11 @@ class SubmissionType(Strict):
     age_range: tuple[int, int] | None = None  # plausible ages (warning outside)
     nik_optional_when: tuple[str, ...] = ()  # missing NIK only a warning when these are all present
     sheet_hints: tuple[str, ...] = ()  # sheet names to prefer when a workbook has several
+    require_one_of: tuple[str, ...] = ()  # optional columns of which each row must fill at least one (nik, no_kk)
+    # Types sent in a sub-folder of the sender's folder (`{landing}/{YYYY-MM}/{opd}/{folder}/`): every file in it
+    # belongs to the type (sheets, photos, a zip of photos), and the type never takes files from the folder above.
+    folder: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]*$")
+    photos: PhotoRules | None = None
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -140,12 +157,27 @@ class KelurahanOpds(Strict):
         return self.kecamatan_contacts.get(kode_kelurahan.rsplit(".", 1)[0], ())
 
 
+class FolderSubmission(Strict):
+    """A type that configured OPDs and/or every kelurahan may send in its sub-folder, whenever they have one (never
+    required, never reminded, never in the submission scorecard)."""
+
+    type: str
+    opds: tuple[str, ...] = ()
+    kelurahan: bool = True
+
+
 class OpdsConfig(Strict):
     schedule_day: int = Field(10, ge=1, le=28)  # day of month the monthly run starts (07:00 WIB)
     reminder_days_before: int = Field(3, ge=0, le=20)
     stewards: tuple[Contact, ...] = ()
     opds: tuple[Opd, ...]
     kelurahan: KelurahanOpds = KelurahanOpds()
+    folder_submissions: tuple[FolderSubmission, ...] = ()
+
+    def folder_types_for(self, opd_code: str) -> list[str]:
+        """The sub-folder types (`folder_submissions`) an OPD may send, e.g. kelurahan_verval."""
+        return [f.type for f in self.folder_submissions
+                if opd_code in f.opds or (f.kelurahan and opd_code.startswith("kel-"))]
 
     @field_validator("opds")
     @classmethod
@@ -160,6 +192,11 @@ class OpdsConfig(Strict):
         from tkpk.config import ConfigError
 
         known = {t.code for t in types.types}
+        for fs in self.folder_submissions:
+            if fs.type not in known or not types.get(fs.type).folder:
+                raise ConfigError(
+                    f"Konfigurasi salah di berkas {path.name}: folder_submissions memakai jenis '{fs.type}' yang "
+                    "tidak ada di submission_types.yaml atau tidak punya 'folder'.")
         for opd in self.opds:
             for sub in opd.submissions:
                 if sub not in known:

@@ -236,9 +236,47 @@ def files_for_type(entries: list[FileEntry], opd_types: tuple[str, ...], type_co
     return [e for e in entries if key in header_key(e.name)]
 
 
+def type_folder(settings, type_code: str) -> str | None:
+    """The sub-folder a type is sent in (`verval` for kelurahan_verval), None for types sent in the OPD's folder."""
+    from tkpk.config import load_config
+
+    try:
+        return load_config(settings.config_dir).types.get(type_code).folder
+    except KeyError:
+        return None
+
+
+def subfolder_files(folder, base_url: str, subfolder: str) -> list[FileEntry]:
+    """Every file of `{opd folder}/{subfolder}/` (sheets, photos, zips, stray documents alike): all of them belong
+    to the sub-folder's type, and whatever is not usable there becomes a finding of that type's batch."""
+    return delivered_files(folder / subfolder, f"{base_url.rstrip('/')}/{subfolder}")
+
+
 def submission_files(settings, period, opd, type_code: str, storage_options: dict | None = None) -> list[FileEntry]:
     """The files of one (period, OPD, type) in the landing zone, sorted by name."""
+    sub = type_folder(settings, type_code)
+    if sub:
+        folder = landing_folder(settings, period, opd.code, storage_options)
+        return subfolder_files(folder, folder_url(settings, period, opd.code), sub)
     return received_files(settings, period, opd, storage_options)[type_code]
+
+
+def _folder_submissions(config, month, opd, settings, period: Period, folder_present: bool, now) -> list[dict]:
+    """Discovery of the sub-folder types an OPD may send (kelurahan_verval in `verval/`): never required, listed
+    only when the sub-folder holds a file (every file counts: photos and zips too), so a month without field visits
+    adds nothing to the expected submissions."""
+    out = []
+    for type_code in config.opds.folder_types_for(opd.code):
+        sub = config.types.get(type_code).folder
+        files = (subfolder_files(month / opd.code, folder_url(settings, period, opd.code), sub)
+                 if folder_present else [])
+        if not files:
+            continue
+        times = [f.modified for f in files if f.modified]
+        out.append({"opd_code": opd.code, "submission_type": type_code, "state": "received",
+                    "files": sum(1 for f in files if f.supported), "required": False,
+                    "_first": min(times) if times else now, "_deadline": deadline_for(period, opd.deadline_day)})
+    return out
 
 
 def deadline_for(period: Period, deadline_day: int) -> date:
@@ -281,6 +319,7 @@ def discover(settings, period: str | Period, opd: str | None = None, storage_opt
                 "_first": min(times) if times else (now if files else None),
                 "_deadline": deadline_for(period, o.deadline_day),
             })
+        found.extend(_folder_submissions(config, month, o, settings, period, o.code in present, now))
     with session_scope(settings.database_url) as s:
         q = select(ExpectedSubmission).where(ExpectedSubmission.period == str(period))
         if opd:

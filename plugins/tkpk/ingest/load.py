@@ -167,7 +167,10 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
 
     # Read and hash (size checked before reading).
     loaded: list[tuple[FileEntry, bytes | None, FileRejected | None]] = []
+    photo_entries = [e for e in entries if not e.supported] if stype.photos else []  # verval: see tkpk.verval
     for entry in entries:
+        if not entry.supported and stype.photos:
+            continue
         if not entry.supported:
             loaded.append((entry, None, None))
             continue
@@ -186,7 +189,7 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
     check_version = _check_version(settings, config, submission_type)
     with session_scope(url) as s:
         current = s.scalars(select(SubmissionBatch).filter_by(is_current=True, **key)).first()
-        if current is not None and current.sha256 == batch_sha and hashes:
+        if current is not None and current.sha256 == batch_sha and hashes and not photo_entries:
             return _record_duplicate(s, key, current, received_at, run_id, len(hashes))
         # The same files as the latest attempt, which was rejected: the outcome cannot change, so record the
         # attempt and say so again without re-checking (a re-run of the month stays identical, and the OPD's
@@ -194,7 +197,7 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
         latest = s.scalars(select(SubmissionBatch).filter(SubmissionBatch.status != "duplicate")
                            .filter_by(**key).order_by(SubmissionBatch.batch_id.desc()).limit(1)).first()
         if (latest is not None and latest.status == "rejected" and latest.sha256 == batch_sha and hashes
-                and latest.check_version == check_version):
+                and latest.check_version == check_version and not photo_entries):
             now = datetime.now(UTC)
             dup = SubmissionBatch(**key, status="duplicate", is_current=False, files=latest.files, sha256=batch_sha,
                                   received_at=received_at, loaded_at=now, retention_until=retention_until(now),
@@ -244,6 +247,13 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
         extra.append(Finding("berkas_tidak_terbaca", CRITICAL,
                              f"Tidak ada berkas lembar kerja (.xlsx/.xls/.ods/.csv) untuk jenis ini (ditemukan: "
                              f"{names}).", file=None))
+    archive_opts = _archive_options(settings, options)
+    verval, photo_meta = _check_verval(settings, period, opd_code, stype, photo_entries, results, options,
+                                       archive_opts, kelurahan, limits) if stype.photos else (None, [])
+    if verval is not None:
+        extra.extend(verval.findings + [f for r in verval.rows for f in r.findings()])
+        batch_sha = hashlib.sha256("\n".join(sorted([*hashes.values(), *(m["sha256"] or m["name"] for m in
+                                                                            photo_meta)])).encode()).hexdigest()
     accepted = bool(results) and all(r.accepted for r in results) and not any(
         f.severity == CRITICAL for f in extra)
     if accepted and len(results) > 1:
@@ -253,7 +263,6 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
 
     checked = time.perf_counter()
     # Archive the raw files (content-addressed, so a retried task writes nothing new).
-    archive_opts = _archive_options(settings, options)
     file_meta = []
     for entry, data, _rej in loaded:
         meta = {"name": entry.name, "uri": entry.url, "size": entry.size,
@@ -263,6 +272,7 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
             meta["archive_uri"] = archive_file(settings, period, opd_code, submission_type, entry.name,
                                                hashes[entry.name], data, archive_opts)
         file_meta.append(meta)
+    file_meta.extend(photo_meta)
 
     findings = [f for r in results for f in r.issues] + extra
     rows_total = sum(r.rows_total for r in results)
@@ -300,6 +310,10 @@ def load_submission(settings, period, opd_code: str, submission_type: str, *, ru
             for r in results:
                 _write_staged(s, batch.batch_id, key, r, stype)
                 _write_quarantined(s, batch.batch_id, key, r, keep_until)
+            if verval is not None:
+                from tkpk.verval.store import write_verval
+
+                write_verval(s, batch.batch_id, key, verval, keep_until)
             batch.is_current = True
         audit(s, actor=run_id or "tkpk", action="load_submission", period=str(period), opd_code=opd_code,
               submission_type=submission_type, batch_id=batch.batch_id, status=status, rows_total=rows_total,
@@ -353,6 +367,19 @@ def _drop_cross_file_repeats(results: list[ValidationResult], stype) -> list[Fin
             r.rows_total -= len(drop)
             r.rows_valid -= len(drop)
     return out
+
+
+def _check_verval(settings, period, opd_code, stype, photo_entries, results, options, archive_opts, kelurahan,
+                  limits):
+    """kelurahan_verval: photo checks on the validated sheets' rows (`tkpk.verval`); photos archived as read."""
+    from tkpk.verval.landing import check_landing
+    from tkpk.verval.store import known_photos
+    from tkpk.warehouse import session_scope
+
+    with session_scope(settings.database_url) as s:
+        known = known_photos(s, period, opd_code)
+    return check_landing(settings, period, opd_code, stype, photo_entries, results, options, archive_opts,
+                         kelurahan, limits, known)
 
 
 def _record_duplicate(s, key: dict, current, received_at, run_id: str | None, files: int) -> dict:

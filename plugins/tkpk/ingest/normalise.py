@@ -413,6 +413,8 @@ def normalise(frame: pd.DataFrame, stype: SubmissionType, end: date, kelurahan: 
 
     values_df = pd.DataFrame(values, index=index)
     helpers: dict[str, object] = {}
+    if stype.require_one_of:
+        _require_one_of(stype, display, problems, helpers, present, n)
     decoded = _nik_helpers(values_df, problems, helpers, stype, end, present)
     for name, problem in problems.items():
         helpers[f"_{name}_problem"] = pd.Categorical(problem)
@@ -420,6 +422,21 @@ def normalise(frame: pd.DataFrame, stype: SubmissionType, end: date, kelurahan: 
     helpers_df = pd.DataFrame(helpers, index=index)
     return Normalised(values=values_df, display=pd.DataFrame(display, index=index), helpers=helpers_df,
                       decoded=decoded, present=present)
+
+
+def _require_one_of(stype: SubmissionType, display: dict, problems: dict, helpers: dict, present: list[str],
+                    n: int) -> None:
+    """Columns of which each row must fill at least one (kelurahan_verval: nik or no_kk). A row with all of them
+    empty is a row error on the first; `_one_of_present` (1 when the file has at least one of the columns) lets the
+    suite reject a file that has none of them."""
+    names = stype.require_one_of
+    none_filled = np.ones(n, dtype=bool)
+    for name in names:
+        none_filled &= is_empty(display[name]).to_numpy()
+    first = names[0]
+    problems[first] = np.where(none_filled & _is_none(problems[first]), "salah_satu_wajib_diisi",
+                               problems[first]).astype(object)
+    helpers["_one_of_present"] = np.full(n, int(any(name in present for name in names)), dtype=np.int8)
 
 
 def _coded(kind: str, col, kelurahan: KelurahanIndex):

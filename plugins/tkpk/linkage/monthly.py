@@ -85,6 +85,13 @@ def load_rows(session, period: str, *, open_only: bool = False) -> pd.DataFrame:
          # The batch filter lets the database start from the period's few current batches (batch_id index).
          .where(StagedRow.period == period, SubmissionBatch.period == period, SubmissionBatch.is_current.is_(True))
          .order_by(StagedRow.row_id))
+    # Field-verification results (kelurahan_verval, a sub-folder type) are not OPD records of people: tkpk.verval
+    # matches them to registry families by No KK / NIK itself; they never enter linkage or its review queue.
+    from tkpk.config import load_config
+
+    folder_types = [t.code for t in load_config().types.types if t.folder]
+    if folder_types:
+        q = q.where(StagedRow.submission_type.not_in(folder_types))
     if open_only:
         linked = select(PersonLink.row_id).where(PersonLink.period == period)
         q = q.where(StagedRow.row_id.not_in(linked))

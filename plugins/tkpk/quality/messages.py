@@ -139,6 +139,11 @@ def describe(check: str, column: str | None = None, **ctx) -> str:
                 "dimuat. Periksa isinya di berkas asal.")
     if check == "wajib_diisi":
         return f"{label} wajib diisi."
+    if check == "salah_satu_wajib_diisi":
+        return "NIK atau No KK wajib diisi (minimal salah satu)."
+    if check == "kolom_salah_satu_tidak_ada":
+        return ("Kolom NIK maupun No KK tidak ditemukan; minimal salah satu wajib ada (judul kolom 'NIK' atau "
+                "'No KK').")
     if check.startswith(("nik_", "kk_")) and check.split("_", 1)[1] in _NIK_PROBLEMS:
         return _NIK_PROBLEMS[check.split("_", 1)[1]](label, ctx)
     if check == "tanggal_tidak_terbaca":

@@ -35,6 +35,9 @@ def build_suite(stype: SubmissionType) -> dict:
         exps.append(_exp("expect_column_values_to_be_null", {"column": f"_{c.name}_problem"}, "critical",
                          column=c.name, note="nilai helper = kode pemeriksaan"))
     exps.append(_exp("expect_column_values_to_be_null", {"column": "_duplicate_of"}, "critical", check="baris_ganda"))
+    if stype.require_one_of:
+        exps.append(_exp("expect_column_max_to_be_between", {"column": "_one_of_present", "min_value": 1}, "critical",
+                         column=stype.require_one_of[0], check="kolom_salah_satu_tidak_ada"))
     if "nik" in cols and stype.nik_optional_when:
         exps.append(_exp("expect_column_values_to_be_null", {"column": "_nik_warning"}, "warning", column="nik",
                          check="nik_kosong_diterima"))

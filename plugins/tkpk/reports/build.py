@@ -152,6 +152,9 @@ def _charts_for(figures: dict) -> dict[str, tuple[bytes, str]]:
 
 def _build_summary(settings, conn, data: PeriodData, config, spec: ReportSpec, work: Path) -> dict:
     figures = summary_figures(data, config, spec.scope)
+    from tkpk.verval.report import verval_figures
+
+    figures["verval"] = verval_figures(conn, settings.sql_dir, data, spec.scope)
     base_hash = content_hash(figures)
     title = summary_title(figures)
     heading = ("Laporan Bulanan TKPK Kota Jambi" if spec.kind == "kota"

@@ -79,6 +79,20 @@ def pii_sheets(conn, sql_dir: Path, data: PeriodData, config, scope: Scope) -> l
     if not proposals.empty:
         proposals["match_label"] = proposals["match_status"].map(MATCH_LABELS).fillna(proposals["match_status"])
     note = "RAHASIA - berisi data pribadi (UU 27/2022). Hanya untuk tindak lanjut dinas; jangan diteruskan."
+    return _base_sheets(exclusion, bpjs, graduation, proposals, note) + _verval_sheets(conn, sql_dir, data, config,
+                                                                                        scope)
+
+
+def _verval_sheets(conn, sql_dir: Path, data: PeriodData, config, scope: Scope) -> list[Sheet]:
+    """Usul nonaktif and usulan DTSEN from field verification, for the kelurahan and city reports (tkpk.verval)."""
+    if scope.kind not in ("kota", "kelurahan"):
+        return []
+    from tkpk.verval.lists import verval_lists
+
+    return verval_lists(conn, sql_dir, data, config, scope, _names)
+
+
+def _base_sheets(exclusion, bpjs, graduation, proposals, note: str) -> list[Sheet]:
     return [
         Sheet("Exclusion error", "Layak tetapi belum menerima bantuan (exclusion error)", [
             Column("program_name", "Program"), Column("kecamatan", "Kecamatan"), Column("kelurahan", "Kelurahan"),

@@ -39,6 +39,7 @@ from tkpk.synth.submissions import (
     fill_missing_columns,
     step_programs,
 )
+from tkpk.synth.verval import write_verval
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,8 @@ def generate(out_dir: Path | str, period: str, households: int, seed: int, month
     rejected: list[dict] = []
     submitted: dict[str, dict[str, int]] = {}
     known_types = {t.code for t in cfg.types.types}
+    verval_truth: list[dict] = []
+    verval_counter = [0]
     for m, p in enumerate(periods):
         st = life.simulate_month(pop, seed, p, m, months)
         ctx = Ctx(pop, st, seed, ps, months)
@@ -211,12 +214,16 @@ def generate(out_dir: Path | str, period: str, households: int, seed: int, month
                 file_meta.append(meta)
                 counts[type_code] = counts.get(type_code, 0) + len(truth)
         submitted[str(p)] = counts
+        verval_truth += write_verval(out, pop, p, seed, Path(reference_dir), verval_counter)
         log.info("synth %s: %d rows (%.1f s)", p, sum(counts.values()), time.perf_counter() - started)
 
     truth_all = pd.concat(truth_parts, ignore_index=True)[TRUTH_COLUMNS]
     truth_dir = out / "truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
     write_table(truth_all, truth_dir / "submissions.csv")
+    pd.DataFrame(verval_truth, columns=["period", "opd_code", "row", "fault", "faults",
+                                                                 "hasil_verifikasi"]).to_csv(
+        truth_dir / "verval.csv", index=False)
     _write_events(truth_dir, pop, periods)
     _write_outside(truth_dir, pop)
     cross = {}

@@ -212,6 +212,49 @@ class QuarantinedRow(Base):
     retention_until: Mapped[date | None] = mapped_column(Date)
 
 
+class VervalPhoto(Base):
+    """A photo of a verval batch (kelurahan_verval): its sha256 and perceptual hash, and the household it was sent
+    for, so a picture re-used for another household in a later month is recognised (`foto_dipakai_ulang`). The bytes
+    are in the raw-file archive, purged with the batch under the retention policy."""
+
+    __tablename__ = "verval_photo"
+    photo_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("submission_batch.batch_id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(PERIOD)
+    opd_code: Mapped[str] = mapped_column(CODE)
+    photo_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    phash: Mapped[str | None] = mapped_column(String(16))  # 64-bit pHash as 16 hex digits; None when undecodable
+    household: Mapped[str | None] = mapped_column(NIK)  # no_kk (else nik) of the row that names the photo
+    kode_kelurahan: Mapped[str | None] = mapped_column(String(13))
+    retention_until: Mapped[date | None] = mapped_column(Date)
+
+
+class VervalRow(Base):
+    """The outcome of one field visit (a row of a verval batch): `lengkap` when its house photo has no finding,
+    `perlu_perbaikan` otherwise; `checks` lists the photo check codes found on the row."""
+
+    __tablename__ = "verval_row"
+    verval_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("submission_batch.batch_id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(PERIOD)
+    opd_code: Mapped[str] = mapped_column(CODE)
+    source_file: Mapped[str] = mapped_column(String(255))
+    sheet: Mapped[str | None] = mapped_column(String(100))
+    row_number: Mapped[int] = mapped_column(Integer)
+    nik: Mapped[str | None] = mapped_column(NIK)
+    no_kk: Mapped[str | None] = mapped_column(NIK)
+    kode_kelurahan: Mapped[str | None] = mapped_column(String(13))
+    hasil_verifikasi: Mapped[str | None] = mapped_column(String(20))
+    tanggal_kunjungan: Mapped[date | None] = mapped_column(Date)
+    petugas: Mapped[str | None] = mapped_column(String(200))
+    foto_rumah: Mapped[str | None] = mapped_column(String(255))
+    catatan: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # lengkap | perlu_perbaikan
+    checks: Mapped[str | None] = mapped_column(String(255))  # comma-separated foto_* codes
+    retention_until: Mapped[date | None] = mapped_column(Date)
+
+
 class ExpectedSubmission(Base):
     """What discovery found for a period: received (with files) or missing ('belum mengirim')."""
 
