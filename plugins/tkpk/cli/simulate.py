@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from tkpk.cli import UsageError
+from tkpk.cli.options import add_period
 
 DEFAULT_NAME = "skenario"
 
@@ -50,7 +51,7 @@ def register(sub) -> None:
         description="Hitung ulang kelayakan satu bulan dengan aturan/pagu usulan (skenario) dan bandingkan dengan "
                     "aturan yang berlaku. Keputusan resmi bulan itu tidak diubah.",
     )
-    p.add_argument("--period", required=True, help="periode YYYY-MM, misalnya 2026-10")
+    add_period(p, help="periode YYYY-MM, misalnya 2026-10")
     p.add_argument("--scenario", action=_ScenarioAction, metavar="NAMA",
                    help="mulai skenario baru bernama NAMA; --set/--rules sesudahnya milik skenario ini")
     p.add_argument("--set", action=_ScenarioAction, metavar="PROGRAM.KUNCI=NILAI",
@@ -69,7 +70,6 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from tkpk.config import ConfigError, load_config
-    from tkpk.period import Period
     from tkpk.settings import Settings
     from tkpk.simulate import (
         ScenarioSpec,
@@ -81,10 +81,7 @@ def run(args) -> int:
         write_diff,
     )
 
-    try:
-        period = Period.parse(args.period)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    period = args.period
     settings = Settings.from_env(database_url=args.database_url) if args.database_url else Settings.from_env()
     specs = args.scenarios or [ScenarioSpec(DEFAULT_NAME, [])]
     names = [s.name for s in specs]

@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from tkpk.cli.options import add_period
 from tkpk.cli.validate import strict_usage
 from tkpk.quality.findings import SEVERITY_LABEL
 
@@ -28,7 +29,7 @@ def register(sub) -> None:
                         description="Memeriksa folder verval persis seperti pemuatan bulanan. Kode keluar: 0 diterima, "
                                     "2 ditolak, 1 salah pemakaian.")
     c.add_argument("dir", metavar="FOLDER", help="folder berisi lembar kerja verval dan foto (lepas atau satu zip)")
-    c.add_argument("--period", required=True, metavar="YYYY-MM", help="periode laporan (tanggal acuan = hari terakhir)")
+    add_period(c, help="periode laporan (tanggal acuan = hari terakhir)")
     c.add_argument("--json", action="store_true", help="cetak hasil sebagai satu objek JSON")
     strict_usage(c)
     c.set_defaults(func=run_check)
@@ -122,15 +123,11 @@ def to_json(result, folder: str, period) -> dict:
 def run_check(args) -> int:
     from tkpk.cli import UsageError
     from tkpk.config import load_config
-    from tkpk.period import Period
     from tkpk.settings import Settings
 
     settings = Settings.from_env()
     config = load_config(settings.config_dir)
-    try:
-        period = Period.parse(args.period)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    period = args.period
     folder = Path(args.dir)
     if not folder.is_dir():
         raise UsageError(f"Folder '{args.dir}' tidak ditemukan.")
