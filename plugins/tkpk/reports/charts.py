@@ -92,9 +92,9 @@ def targeting_errors(programs: list[dict]) -> bytes | None:
     ax = fig.add_subplot()
     h = 0.38
     exc = ax.barh(y + h / 2, [p["exclusion"] for p in rows], height=h, color=COLORS["exclusion"],
-                  label="Layak tetapi belum menerima (exclusion error)")
+                  label="Layak tetapi belum menerima (kesalahan eksklusi)")
     inc = ax.barh(y - h / 2, [p["inclusion"] for p in rows], height=h, color=COLORS["inclusion"],
-                  label="Menerima tetapi tidak layak (inclusion error)")
+                  label="Menerima tetapi tidak layak (kesalahan inklusi)")
     ax.bar_label(exc, labels=[angka(p["exclusion"]) for p in rows], padding=3, fontsize=9.5)
     ax.bar_label(inc, labels=[angka(p["inclusion"]) for p in rows], padding=3, fontsize=9.5)
     ax.set_yticks(y, names)
@@ -118,8 +118,8 @@ def trend(points: list[dict]) -> bytes | None:
     x = list(range(len(points)))
     series = [
         ("extreme_poor", "Keluarga miskin ekstrem", COLORS["extreme"]),
-        ("exclusion", "Exclusion error", COLORS["exclusion"]),
-        ("inclusion", "Inclusion error", COLORS["inclusion"]),
+        ("exclusion", "Kesalahan eksklusi", COLORS["exclusion"]),
+        ("inclusion", "Kesalahan inklusi", COLORS["inclusion"]),
     ]
     for key, label, color in series:
         values = [p[key] for p in points]
