@@ -307,6 +307,19 @@ def summary_sheets(f: dict) -> list[Sheet]:
     sheets.append(Sheet("Per kelurahan", "Per kelurahan",
                         [Column("kecamatan", "Kecamatan"), Column("name", "Kelurahan"), Column("code", "Kode")]
                         + area_columns, f["kelurahan_rows"] + [f["kelurahan_total"]]))
+    b = f["budget"]
+    sheets.append(Sheet("Anggaran", f"Anggaran {b['year']}: pagu, perkiraan setahun (penerima bulan ini x nilai "
+                        "bantuan per tahun) dan sisa", [
+        Column("name", "Program"), Column("recipients", "Penerima", "int"), Column("unit", "Unit"),
+        Column("pagu", "Pagu", "rupiah"), Column("realisation", "Perkiraan setahun", "rupiah"),
+        Column("left", "Sisa", "rupiah"), Column("used_share", "Terpakai", "percent"), Column("source", "Sumber dana"),
+    ], b["programs"]))
+    sheets.append(Sheet("BPJS TK per kelurahan", "BPJS Ketenagakerjaan per kelurahan: kuota, daftar tunggu, pagu", [
+        Column("name", "Kelurahan"), Column("code", "Kode"), Column("quota", "Kuota", "int"),
+        Column("enrolled", "Kuota terpakai (terdaftar)", "int"), Column("recommended", "Direkomendasikan", "int"),
+        Column("waiting", "Daftar tunggu", "int"), Column("pagu", "Pagu", "rupiah"),
+        Column("realisation", "Perkiraan setahun", "rupiah"), Column("left", "Sisa", "rupiah"),
+    ], b["kelurahan"]))
     sheets.append(Sheet("Perubahan kelayakan", f"Perubahan kelayakan sejak {f['previous_label']}", [
         Column("program_name", "Program"), Column("change", "Perubahan"),
         Column("reasons_words", "Alasan sekarang"), Column("units", "Jumlah", "int"),

@@ -463,6 +463,9 @@ def summary_figures(data: PeriodData, config, scope: Scope) -> dict:
         "rule_set_version": config.programs.rule_set_version,
         "trend": _trend(data, scope),
     }
+    from tkpk.reports.budget import budget_figures
+
+    figures["budget"] = budget_figures(data, config, scope)
     figures["areas_total"] = area_total(figures["areas"])
     figures["kelurahan_total"] = area_total(figures["kelurahan_rows"])
     if scope.kind == "kota":
