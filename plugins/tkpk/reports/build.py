@@ -134,9 +134,22 @@ def load_manifest(settings, period: str) -> dict:
 # --- summaries -------------------------------------------------------------------------------------------------------
 
 
-def _charts_for(figures: dict) -> dict[str, tuple[bytes, str]]:
+def _charts_for(figures: dict, reference_dir=None) -> dict[str, tuple[bytes, str]]:
     """key -> (png, alt text); charts with nothing to show are left out."""
     scope = figures["scope"]["kind"]
+    maps: dict[str, tuple[bytes | None, str]] = {}
+    if scope in ("kota", "kecamatan") and reference_dir is not None:
+        rows = [r for r in figures["kelurahan_rows"] if r["code"]]
+        focus = {r["code"] for r in rows} if scope == "kecamatan" else None
+        where = figures["scope"]["name"]
+        maps["map_extreme"] = (charts.choropleth(
+            {r["code"]: r["extreme_poor"] for r in rows}, f"Keluarga miskin ekstrem per kelurahan, {where}",
+            "keluarga miskin ekstrem", reference_dir, color=charts.COLORS["extreme"], focus=focus),
+            "Peta keluarga miskin ekstrem per kelurahan")
+        maps["map_exclusion"] = (charts.choropleth(
+            {r["code"]: r["exclusion_households"] for r in rows}, f"Kesalahan eksklusi per kelurahan, {where}",
+            "keluarga layak yang belum menerima", reference_dir, color=charts.COLORS["exclusion"], focus=focus),
+            "Peta kesalahan eksklusi per kelurahan")
     out: dict[str, tuple[bytes | None, str]] = {
         "targeting": (charts.targeting_errors(figures["programs"]), "Grafik salah sasaran per program"),
         "trend": (charts.trend(figures["trend"]), "Grafik tren 12 bulan"),
@@ -147,6 +160,7 @@ def _charts_for(figures: dict) -> dict[str, tuple[bytes, str]]:
                                   f"Grafik keluarga miskin ekstrem per {label}")
     if scope == "kota":
         out["scorecard"] = (charts.scorecard(figures["scorecard"]), "Grafik kualitas data per OPD")
+    out.update(maps)
     return {k: v for k, v in out.items() if v[0] is not None}
 
 
@@ -163,7 +177,7 @@ def _build_summary(settings, conn, data: PeriodData, config, spec: ReportSpec, w
     entry = _save(settings, spec, data.period, work, figures,
                   template=f"summary_{spec.kind}.html", text_template="summary.txt",
                   context={"f": figures, "heading": heading, "subheading": subheading},
-                  images=_charts_for(figures), attachments=[(xlsx_name, xlsx)], title=title, base_hash=base_hash)
+                  images=_charts_for(figures, settings.reference_dir), attachments=[(xlsx_name, xlsx)], title=title, base_hash=base_hash)
     if any(r["pii"] for r in spec.recipients):
         from tkpk.reports.lists import pii_sheets, sheets_hash
 
