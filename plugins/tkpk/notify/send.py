@@ -170,6 +170,12 @@ def _send_one(settings, client: SmtpClient, entry: dict, folder: Path, rcpt: dic
         plan = plan_delivery(rows, content_hash, resend=resend, run_id=run_id)
         if plan.action == "skip":
             return "skipped"
+        # the figures of the version this reader got last: a REVISI names the headline figures changed since
+        from tkpk.reports.figures import headline_changes
+
+        last_sent = [r.headline for r in rows if r.status in DELIVERED and r.content_hash != content_hash]
+        changes = (headline_changes(last_sent[-1], entry.get("headline"))
+                   if last_sent and last_sent[-1] and entry.get("headline") else None)
         # a `sending` row of an older version may or may not have gone out: remember that it might have
         stale = [r.send_id for r in rows if r.status == "sending" and r.content_hash != content_hash]
         if stale:
@@ -179,7 +185,7 @@ def _send_one(settings, client: SmtpClient, entry: dict, folder: Path, rcpt: dic
         if plan.row_id is None:
             row = SendLog(period=key[0], report=key[1], recipient=email, content_hash=content_hash,
                           revision=plan.revision, message_id=msg_id, status="sending", attempted_at=_now(),
-                          run_id=run_id)
+                          run_id=run_id, headline=entry.get("headline"))
             s.add(row)
             s.flush()
             row_id = row.send_id
@@ -189,7 +195,7 @@ def _send_one(settings, client: SmtpClient, entry: dict, folder: Path, rcpt: dic
 
     raw_html = (folder / entry["html"]).read_text(encoding="utf-8")
     raw_text = (folder / entry["text"]).read_text(encoding="utf-8")
-    html, text = with_revision(raw_html, raw_text, plan.revision)
+    html, text = with_revision(raw_html, raw_text, plan.revision, changes)
     images = [(img["cid"], img["file"], (folder / img["file"]).read_bytes()) for img in entry["images"]]
     attachments = [(a["file"], (folder / a["file"]).read_bytes(), a["content_type"]) for a in entry["attachments"]]
 
@@ -220,7 +226,7 @@ def _send_one(settings, client: SmtpClient, entry: dict, folder: Path, rcpt: dic
             # hands the list over with `tkpk report lists`. A refused 552 would lose the whole report instead.
             mb = 1024 * 1024
             html_n, text_n = with_revision(*with_lists_too_large(raw_html, raw_text, size / mb, limit / mb),
-                                           plan.revision)
+                                           plan.revision, changes)
             data = message(html_n, text_n, attachments)
             log.warning("Laporan %s: daftar nama %.1f MB melebihi batas e-mail %.1f MB; dikirim tanpa lampiran "
                         "daftar nama (serahkan dengan `tkpk report lists --period %s --scope %s`)",

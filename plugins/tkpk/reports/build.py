@@ -27,6 +27,7 @@ from tkpk.reports.figures import (
     PeriodData,
     Scope,
     content_hash,
+    headline_figures,
     load_period_data,
     opd_figures,
     opd_short_name,
@@ -177,7 +178,8 @@ def _build_summary(settings, conn, data: PeriodData, config, spec: ReportSpec, w
     entry = _save(settings, spec, data.period, work, figures,
                   template=f"summary_{spec.kind}.html", text_template="summary.txt",
                   context={"f": figures, "heading": heading, "subheading": subheading},
-                  images=_charts_for(figures, settings.reference_dir), attachments=[(xlsx_name, xlsx)], title=title, base_hash=base_hash)
+                  images=_charts_for(figures, settings.reference_dir), attachments=[(xlsx_name, xlsx)], title=title,
+                  base_hash=base_hash)
     if any(r["pii"] for r in spec.recipients):
         from tkpk.reports.lists import pii_sheets, sheets_hash
 
@@ -227,6 +229,7 @@ def _save(settings, spec: ReportSpec, period: Period, work: Path, figures: dict,
         "recipients": spec.recipients,
         "content_hash": base_hash,
         "content_hash_pii": None,
+        "headline": headline_figures(figures),
         "html": "email.html",
         "text": "email.txt",
         "archive_html": "laporan.html",

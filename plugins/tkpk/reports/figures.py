@@ -774,3 +774,55 @@ def opd_figures(data: PeriodData, config, opd, findings: pd.DataFrame) -> dict |
         },
         "all_accepted": all(s["status"] == "diterima" for s in submissions),
     }
+
+
+# --- headline figures (kept per sent version; a REVISI names the ones that changed) ----------------------------------
+
+HEADLINE_LABELS = {
+    "extreme_poor": "Keluarga miskin ekstrem",
+    "extreme_persons": "Jiwa dalam keluarga miskin ekstrem",
+    "exclusion_households": "Keluarga dengan kesalahan eksklusi",
+    "exclusion_rupiah": "Nilai kesalahan eksklusi per tahun",
+    "inclusion_households": "Keluarga dengan kesalahan inklusi",
+    "inclusion_rupiah": "Nilai kesalahan inklusi per tahun",
+    "not_found": "Penerima tidak ditemukan di registri",
+    "rtlh_backlog": "Antrean RTLH (rumah)",
+    "graduation": "Kandidat graduasi PKH",
+    "proposals": "Usulan keluarga baru",
+    "rows_total": "Baris dikirim",
+    "rows_accepted": "Baris diterima",
+    "findings": "Temuan kualitas data",
+}
+
+
+def headline_figures(figures: dict) -> dict[str, int]:
+    """The few figures a reader takes from a report, by code (summaries and OPD feedback)."""
+    if "targeting_total" in figures:
+        t = figures["targeting_total"]
+        return {
+            "extreme_poor": figures["extreme_poor"]["households"],
+            "extreme_persons": figures["extreme_section"]["persons"],
+            "exclusion_households": t["exclusion_households"], "exclusion_rupiah": t["exclusion_rupiah_yearly"],
+            "inclusion_households": t["inclusion_households"], "inclusion_rupiah": t["inclusion_rupiah_yearly"],
+            "not_found": t["inclusion_not_found"], "rtlh_backlog": figures["rtlh_backlog"]["households"],
+            "graduation": figures["graduation"]["households"], "proposals": figures["proposals"]["households"],
+        }
+    subs = figures.get("submissions", [])
+    totals = figures.get("totals", {})
+    return {
+        "rows_total": sum(int(s.get("rows_total") or 0) for s in subs),
+        "rows_accepted": sum(int(s.get("rows_accepted") or 0) for s in subs),
+        "findings": sum(int(v or 0) for v in totals.values()),
+    }
+
+
+def headline_changes(before: dict | None, after: dict | None) -> list[dict]:
+    """[{label, old, new, rupiah}] for the headline figures that differ between two sent versions."""
+    if not before or not after:
+        return []
+    out = []
+    for code, label in HEADLINE_LABELS.items():
+        if code in after and code in before and before[code] != after[code]:
+            out.append({"code": code, "label": label, "old": before[code], "new": after[code],
+                        "rupiah": code.endswith("_rupiah")})
+    return out
