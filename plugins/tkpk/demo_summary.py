@@ -54,6 +54,6 @@ def period_lines(settings: Settings, period: str) -> list[str]:
     if eligible:
         lines.append("layak: " + ", ".join(f"{k} {_fmt(v)}" for k, v in sorted(eligible.items())))
     if targeting:
-        lines.append(f"ketepatan sasaran: tepat {_fmt(targeting.get('tepat', 0))}, exclusion error "
-                     f"{_fmt(targeting.get('exclusion', 0))}, inclusion error {_fmt(targeting.get('inclusion', 0))}")
+        lines.append(f"ketepatan sasaran: tepat {_fmt(targeting.get('tepat', 0))}, kesalahan eksklusi "
+                     f"{_fmt(targeting.get('exclusion', 0))}, kesalahan inklusi {_fmt(targeting.get('inclusion', 0))}")
     return lines
