@@ -32,6 +32,7 @@ VERVAL_COLUMNS = ("hasil_verifikasi", "tanggal_kunjungan", "petugas", "foto_ruma
 # cell; 6 errs on the large side, so a list is judged too large before the workbook is written (province: 5.5 M
 # cells, 30 s of writing for nothing). Near the limit the exact size is still checked after writing.
 BYTES_PER_CELL = 6
+BYTES_BASE, BYTES_PER_SHEET = 16_384, 2_048  # styles, document properties, one sheet's XML skeleton
 
 MATCH_LABELS = {
     "new": "Baru (belum ada di registri)",
@@ -137,7 +138,8 @@ def _verval() -> list[Column]:
 
 def estimated_bytes(sheets: list[Sheet]) -> int:
     """The workbook's size estimated from its cell count, before writing it."""
-    return sum(len(s.rows) * len(s.columns) for s in sheets) * BYTES_PER_CELL
+    cells = sum(len(s.rows) * len(s.columns) for s in sheets)
+    return BYTES_BASE + BYTES_PER_SHEET * len(sheets) + cells * BYTES_PER_CELL
 
 
 def sheets_hash(sheets: list[Sheet]) -> str:
