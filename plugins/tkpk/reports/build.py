@@ -354,6 +354,8 @@ def summary_sheets(f: dict) -> list[Sheet]:
             for r in f["scorecard"]]))
     sheets.append(Sheet("Tren", "Tren 12 bulan terakhir", [
         Column("label", "Bulan"), Column("extreme_poor", "Keluarga miskin ekstrem", "int"),
+        Column("exclusion_households", "Keluarga dengan kesalahan eksklusi", "int"),
+        Column("inclusion_households", "Keluarga dengan kesalahan inklusi", "int"),
         Column("exclusion", "Kesalahan eksklusi", "int"), Column("exclusion_rupiah", "Kesalahan eksklusi (Rp)", "rupiah"),
         Column("inclusion", "Kesalahan inklusi", "int"), Column("inclusion_rupiah", "Kesalahan inklusi (Rp)", "rupiah"),
     ], f["trend"]))

@@ -118,8 +118,8 @@ def trend(points: list[dict]) -> bytes | None:
     x = list(range(len(points)))
     series = [
         ("extreme_poor", "Keluarga miskin ekstrem", COLORS["extreme"]),
-        ("exclusion", "Kesalahan eksklusi", COLORS["exclusion"]),
-        ("inclusion", "Kesalahan inklusi", COLORS["inclusion"]),
+        ("exclusion_households", "Keluarga dengan kesalahan eksklusi", COLORS["exclusion"]),
+        ("inclusion_households", "Keluarga dengan kesalahan inklusi", COLORS["inclusion"]),
     ]
     for key, label, color in series:
         values = [p[key] for p in points]
@@ -132,7 +132,7 @@ def trend(points: list[dict]) -> bytes | None:
     ax.grid(axis="y", color=COLORS["grid"], linewidth=0.8)
     _int_axis(ax.yaxis)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=9.5, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=9.5, frameon=False)
     return _png(fig)
 
 

@@ -134,7 +134,8 @@ def load_period_data(conn, sql_dir: Path, period: Period | str) -> PeriodData:
         review=query(conn, sql_dir, "report_review", period=p),
         submissions=query(conn, sql_dir, "report_submissions", period=p),
         expected=query(conn, sql_dir, "report_expected", period=p),
-        families=query(conn, sql_dir, "report_targeting_families", period=p, one_off_program=_one_off_code()),
+        families=query(conn, sql_dir, "report_targeting_families", from_period=start, to_period=p,
+                       one_off_program=_one_off_code()),
         extreme=query(conn, sql_dir, "report_extreme", period=p, snapshot_id=snapshot_id or -1,
                       extreme_program=EXTREME_PROGRAM),
         strategies=_strategies(query(conn, sql_dir, "report_strategies", period=p, extreme_program=EXTREME_PROGRAM),
@@ -143,7 +144,7 @@ def load_period_data(conn, sql_dir: Path, period: Period | str) -> PeriodData:
     )
     empty_cols = {
         "registry": ["kode_kelurahan", "households", "desil1_households", "no_desil_households", "persons"],
-        "families": ["kode_kelurahan", "category", "households", "not_found"],
+        "families": ["period", "kode_kelurahan", "category", "households", "not_found"],
         "extreme": ["kode_kelurahan", "households", "persons", "no_safe_water", "no_latrine"],
         "strategies": ["kode_kelurahan", "strategy", "households"],
         "eligibility": ["period", "kode_kelurahan", "program", "eligible_units", "benefit_rupiah", "waiting_units"],
@@ -325,7 +326,7 @@ def summary_figures(data: PeriodData, config, scope: Scope) -> dict:
     # the headline: families (each once, whatever the number of programs or members) and yearly rupiah; one-off
     # programs (RTLH) are a backlog apart; recipients not found in the registry are persons/KK without a family
     yearly = [r for r in with_recipients if not r["one_off"]]
-    fam = Sums(scope.select(data.families))
+    fam = Sums(scope.select(data.families[data.families["period"] == p]))
     totals.update({
         "exclusion_households": fam("households", category="exclusion"),
         "inclusion_households": fam("households", category="inclusion"),
@@ -514,9 +515,9 @@ def _area_rows(data: PeriodData, scope: Scope, has_prev: bool, *, by: str | None
     table["graduation"] = by_area(data.eligibility, "eligible_units", period=p, program=GRADUATION_PROGRAM)
     families = data.families if data.families is not None else pd.DataFrame(
         columns=["kode_kelurahan", "kode_kecamatan", "category", "households", "not_found"])
-    table["exclusion_households"] = by_area(families, "households", category="exclusion")
-    table["inclusion_households"] = by_area(families, "households", category="inclusion")
-    table["not_found"] = by_area(families, "not_found", category="inclusion")
+    table["exclusion_households"] = by_area(families, "households", category="exclusion", period=p)
+    table["inclusion_households"] = by_area(families, "households", category="inclusion", period=p)
+    table["not_found"] = by_area(families, "not_found", category="inclusion", period=p)
     extreme = data.extreme if data.extreme is not None else pd.DataFrame(
         columns=["kode_kelurahan", "kode_kecamatan", "persons"])
     table["extreme_persons"] = by_area(extreme, "persons")
@@ -543,9 +544,9 @@ def _area_rows(data: PeriodData, scope: Scope, has_prev: bool, *, by: str | None
              "tidak_layak_lagi": ("units", [("change_kind", "tidak_layak_lagi")]),
              "proposals": ("households", []),
              "graduation": ("eligible_units", [("period", p), ("program", GRADUATION_PROGRAM)]),
-             "exclusion_households": ("households", [("category", "exclusion")]),
-             "inclusion_households": ("households", [("category", "inclusion")]),
-             "not_found": ("not_found", [("category", "inclusion")]),
+             "exclusion_households": ("households", [("category", "exclusion"), ("period", p)]),
+             "inclusion_households": ("households", [("category", "inclusion"), ("period", p)]),
+             "not_found": ("not_found", [("category", "inclusion"), ("period", p)]),
              "extreme_persons": ("persons", [])}
     for col, (source, where) in names.items():
         tanpa[col] = lost.get(source + repr(sorted(where)), 0) if col not in ("households", "persons",
@@ -567,6 +568,7 @@ def area_total(rows: list[dict]) -> dict:
 
 def _trend(data: PeriodData, scope: Scope) -> list[dict]:
     elig, tgt = Sums(scope.select(data.eligibility)), Sums(scope.select(data.targeting))
+    fam = Sums(scope.select(data.families)) if data.families is not None and "period" in data.families else None
     out = []
     for p in data.periods_with_data:
         out.append({
@@ -577,6 +579,9 @@ def _trend(data: PeriodData, scope: Scope) -> list[dict]:
             "inclusion": tgt("units", period=p, category="inclusion"),
             "exclusion_rupiah": tgt("rupiah", period=p, category="exclusion"),
             "inclusion_rupiah": tgt("rupiah", period=p, category="inclusion"),
+            # families (each once), as the headline counts them
+            "exclusion_households": fam("households", period=p, category="exclusion") if fam else None,
+            "inclusion_households": fam("households", period=p, category="inclusion") if fam else None,
         })
     return out
 
