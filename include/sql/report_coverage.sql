@@ -1,22 +1,22 @@
--- Program coverage of the extreme poor: extreme-poor households (eligible for :extreme_program) with at least one
--- member receiving each program, per kelurahan; program '_any' counts households receiving any program.
--- Written as a semi-join (IN), which every database runs with a hash or an ephemeral index: a plain join of the two
--- sets made SQLite scan the targeting rows once per household (minutes at city scale).
+-- Program coverage of the extreme poor, measured against those eligible for each program: per kelurahan and program,
+-- the extreme-poor households (eligible for :extreme_program) eligible for the program (a person program: at least
+-- one eligible member) and, of those, the ones receiving it; program '_any' counts extreme-poor households receiving
+-- any program. Written as semi-joins (IN), which every database runs with a hash or an ephemeral index.
 -- Parameters: :period, :extreme_program
-WITH receiving AS (
-    SELECT DISTINCT t.id_keluarga, t.kode_kelurahan, t.program
-    FROM targeting_result t
-    WHERE t.period = :period AND t.receiving = TRUE
-      AND t.id_keluarga IN (
-          SELECT e.id_keluarga
-          FROM eligibility_decision e
-          WHERE e.period = :period AND e.program = :extreme_program AND e.eligible = TRUE
-      )
+WITH ext AS (
+    SELECT e.id_keluarga
+    FROM eligibility_decision e
+    WHERE e.period = :period AND e.program = :extreme_program AND e.eligible = TRUE
 )
-SELECT r.kode_kelurahan, r.program, COUNT(*) AS households
-FROM receiving r
-GROUP BY r.kode_kelurahan, r.program
+SELECT t.kode_kelurahan, t.program,
+       COUNT(DISTINCT CASE WHEN t.eligible = TRUE THEN t.id_keluarga END) AS eligible_households,
+       COUNT(DISTINCT CASE WHEN t.eligible = TRUE AND t.receiving = TRUE THEN t.id_keluarga END) AS households
+FROM targeting_result t
+WHERE t.period = :period AND t.id_keluarga IN (SELECT id_keluarga FROM ext)
+GROUP BY t.kode_kelurahan, t.program
 UNION ALL
-SELECT r.kode_kelurahan, '_any' AS program, COUNT(DISTINCT r.id_keluarga) AS households
-FROM receiving r
-GROUP BY r.kode_kelurahan
+SELECT t.kode_kelurahan, '_any' AS program, 0 AS eligible_households,
+       COUNT(DISTINCT t.id_keluarga) AS households
+FROM targeting_result t
+WHERE t.period = :period AND t.receiving = TRUE AND t.id_keluarga IN (SELECT id_keluarga FROM ext)
+GROUP BY t.kode_kelurahan

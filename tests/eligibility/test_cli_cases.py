@@ -59,7 +59,9 @@ def test_pkh_component_age_boundaries(tmp_path, builder):
         "AUD7": ("2019-10-31", False),  # 7 on E
         "BAYI": ("2026-10-01", True),   # 0 years
         "L70": ("1956-10-31", True),    # 70 on E: lansia
-        "L69": ("1956-11-01", False),   # 69 on E
+        "L69": ("1956-11-01", True),    # 69 on E: lansia since rule set 2026.2 (from 60)
+        "L60": ("1966-10-31", True),    # 60 on E: lansia
+        "L59": ("1966-11-01", False),   # 59 on E (60 tomorrow)
     }
     for kel, (born, _) in cases.items():
         builder.household(kel, 2)
@@ -72,7 +74,22 @@ def test_pkh_component_age_boundaries(tmp_path, builder):
     assert reasons(t, "pkh", "AUD6") == ["desil_2", "komponen:anak_usia_dini"]
     assert benefit(t, "pkh", "L70") == 2_400_000
     assert reasons(t, "pkh", "L70") == ["desil_2", "komponen:lansia"]
-    assert reasons(t, "pkh", "L69") == ["tidak_ada_komponen"]
+    assert benefit(t, "pkh", "L60") == 2_400_000
+    assert reasons(t, "pkh", "L60") == ["desil_2", "komponen:lansia"]
+    assert reasons(t, "pkh", "L69") == ["desil_2", "komponen:lansia"]
+    assert reasons(t, "pkh", "L59") == ["tidak_ada_komponen"]
+
+
+def test_pkh_reaches_desil_4_not_5(tmp_path, builder):
+    # rule set 2026.2: PKH desil 1-4; one child of 3 in each household (anak_usia_dini, Rp3.000.000)
+    for d in (3, 4, 5):
+        builder.household(f"PK{d}", d)
+        builder.person(f"PK{d}-1", f"PK{d}", "2023-06-01")
+    t = run_cli(tmp_path, builder)
+    assert eligible(t, "pkh", "PK3") and eligible(t, "pkh", "PK4")
+    assert benefit(t, "pkh", "PK4") == 3_000_000
+    assert reasons(t, "pkh", "PK4") == ["desil_4", "komponen:anak_usia_dini"]
+    assert not eligible(t, "pkh", "PK5")
 
 
 def test_pkh_school_components_need_enrolment_and_age_21(tmp_path, builder):
@@ -146,8 +163,10 @@ def test_bpjs_tk_age_sector_desil(tmp_path, builder):
     }
     for art, (born, sektor, _) in people.items():
         builder.person(art, "W", born, sektor=sektor)
-    builder.household("W2", 2)
+    builder.household("W2", 2)  # desil 2: inside BPJS TK's range since rule set 2026.2
     builder.person("W2A", "W2", "1990-01-01", sektor="informal")
+    builder.household("W5", 5)  # desil 5: outside
+    builder.person("W5A", "W5", "1990-01-01", sektor="informal")
     t = run_cli(tmp_path, builder)
     for art, (_, _, expected) in people.items():
         assert eligible(t, "bpjs_tk", "W", art) is expected, art
@@ -157,8 +176,11 @@ def test_bpjs_tk_age_sector_desil(tmp_path, builder):
     assert reasons(t, "bpjs_tk", "W", "WF") == ["sektor_bukan_informal"]
     assert t[("bpjs_tk", "W", "W17")]["rank"] == ""
     # ranked: household size 5, then older first: W64 (64) before W18 (18)
+    # ranked: desil 1 first, then household size 5, then older first: W64 (64) before W18 (18); W2A (desil 2) last
     assert t[("bpjs_tk", "W", "W64")]["rank"] == "1" and t[("bpjs_tk", "W", "W18")]["rank"] == "2"
-    assert not eligible(t, "bpjs_tk", "W2", "W2A")
+    assert eligible(t, "bpjs_tk", "W2", "W2A") and t[("bpjs_tk", "W2", "W2A")]["rank"] == "3"
+    assert reasons(t, "bpjs_tk", "W2", "W2A") == ["desil_2", "usia_18_64", "sektor_informal", "dalam_kuota"]
+    assert not eligible(t, "bpjs_tk", "W5", "W5A")
 
 
 def test_pip_levels_ages_and_amounts(tmp_path, builder):
@@ -302,6 +324,27 @@ def test_bpjs_tk_quota_per_kelurahan_ranked_with_waiting_list(tmp_path, builder)
     assert t[("bpjs_tk", "QZ", "WZ")]["rank"] == "1" and eligible(t, "bpjs_tk", "QZ", "WZ")
 
 
+def test_bpjs_tk_full_kelurahan_fills_desil_1_before_desil_2_to_4(tmp_path, builder):
+    # kelurahan B: 50 single informal workers in desil 1 fill the quota; workers of desil 2, 3 and 4 in larger (and
+    # older) households come after every desil-1 worker, on the waiting list in desil order
+    for i in range(50):
+        builder.household(f"E{i:02d}", 1, kel=KEL_B)
+        builder.person(f"WE{i:02d}", f"E{i:02d}", "2000-01-01", sektor="informal")
+    for d in (4, 3, 2):
+        builder.household(f"H{d}", d, kel=KEL_B)
+        builder.person(f"WH{d}", f"H{d}", "1970-01-01", sektor="informal")
+        for k in range(4):
+            builder.person(f"H{d}-{k}", f"H{d}", "2015-01-01")
+    t = run_cli(tmp_path, builder)
+    for i in range(50):
+        row = t[("bpjs_tk", f"E{i:02d}", f"WE{i:02d}")]
+        assert row["eligible"] == "true" and row["rank"] == str(i + 1)  # same size and age: id_art order
+    for rank, d in ((51, 2), (52, 3), (53, 4)):
+        row = t[("bpjs_tk", f"H{d}", f"WH{d}")]
+        assert row["rank"] == str(rank) and row["eligible"] == "false" and row["reasons"] == "kuota_penuh", d
+        assert row["benefit_rupiah_per_year"] == "0"
+
+
 def test_graduation_candidates(tmp_path, builder):
     def kpm(kel, program="PKH", status="aktif", no_kk=None, nik=""):
         builder.row("dinsos_kpm", no_kk=no_kk if no_kk is not None else builder.no_kk(kel), nik_pengurus=nik,
@@ -337,7 +380,7 @@ def test_graduation_candidates(tmp_path, builder):
     t = run_cli(tmp_path, builder)
     candidates = {k[1] for k, r in t.items() if k[0] == "kandidat_graduasi_pkh" and r["eligible"] == "true"}
     assert candidates == {"G1", "G3", "G6"}
-    assert reasons(t, "kandidat_graduasi_pkh", "G1") == ["pkh_aktif", "desil_di_luar_1_2"]
+    assert reasons(t, "kandidat_graduasi_pkh", "G1") == ["pkh_aktif", "desil_di_luar_1_4"]
     assert reasons(t, "kandidat_graduasi_pkh", "G3") == ["pkh_aktif", "tidak_ada_komponen"]
     assert benefit(t, "kandidat_graduasi_pkh", "G1") == 0
     assert eligible(t, "pkh", "G2") and eligible(t, "pkh", "G8")

@@ -26,15 +26,16 @@ def edited(tmp_path: Path, edit) -> Path:
 
 def test_default_rules_match_design(config):
     p = config.programs
-    assert p.rule_set_version
-    assert (p.get("pkh").desil.min, p.get("pkh").desil.max, p.get("pkh").max_components) == (1, 2, 4)
+    assert p.rule_set_version == "2026.2"
+    assert next(c for c in p.get("pkh").components if c.code == "lansia").age.min == 60
+    assert (p.get("pkh").desil.min, p.get("pkh").desil.max, p.get("pkh").max_components) == (1, 4, 4)
     assert {c.code: c.amount for c in p.get("pkh").components} == {
         "ibu_hamil": 3_000_000, "anak_usia_dini": 3_000_000, "anak_sd": 900_000, "anak_smp": 1_500_000,
         "anak_sma": 2_000_000, "disabilitas_berat": 2_400_000, "lansia": 2_400_000}
     assert (p.get("bpnt").desil.max, p.get("bpnt").amount) == (4, 2_400_000)
     assert (p.get("pbi_jk").desil.max, p.get("pbi_jk").amount) == (5, 504_000)
     bpjs = p.get("bpjs_tk")
-    assert (bpjs.desil.max, bpjs.age.min, bpjs.age.max, bpjs.quota.size, bpjs.amount) == (1, 18, 64, 50, 201_600)
+    assert (bpjs.desil.max, bpjs.age.min, bpjs.age.max, bpjs.quota.size, bpjs.amount) == (4, 18, 64, 50, 201_600)
     assert p.get("pip").amounts_by_jenjang == {"SD": 450_000, "SMP": 750_000, "SMA": 1_800_000, "SMK": 1_800_000}
     assert (p.get("rtlh").desil.max, p.get("rtlh").rtlh_recent_years, p.get("rtlh").amount) == (3, 9, 20_000_000)
 

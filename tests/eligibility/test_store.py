@@ -149,9 +149,9 @@ def test_monthly_eligibility_on_the_warehouse(warehouse, tmp_path):
     # the September death still counts in October; K2 keeps no PKH component, so it graduates
     d = decision(url, "2026-10", "pbi_jk", "K2", "K2a")
     assert d.eligible is False and d.reasons == "meninggal"
-    assert d.rule_set_version == "2026.1" and d.snapshot_id is not None
+    assert d.rule_set_version == "2026.2" and d.snapshot_id is not None
     g = decision(url, "2026-10", "kandidat_graduasi_pkh", "G")
-    assert g.eligible is True and g.reasons == "pkh_aktif;desil_di_luar_1_2;tidak_ada_komponen"
+    assert g.eligible is True and g.reasons == "pkh_aktif;desil_di_luar_1_4;tidak_ada_komponen"
     assert decision(url, "2026-10", "kandidat_graduasi_pkh", "K2").reasons == "pkh_aktif;tidak_ada_komponen"
     assert oct_["graduation_candidates"] == 2
     # pregnancy from this month's Dinkes batch: PKH for K1
@@ -181,7 +181,7 @@ def test_monthly_eligibility_on_the_warehouse(warehouse, tmp_path):
                                                     TargetingResult.program == "bpjs_tk")).all()
     by = {(r.id_art, r.category) for r in t}
     assert ("K1a", "tepat") in by
-    assert ("K2b", "exclusion") not in by  # desil 2: not eligible for bpjs_tk, not receiving: no row
+    assert ("K2b", "exclusion") in by  # desil 2: eligible for bpjs_tk since rule set 2026.2, not enrolled
     assert ("K3a", "exclusion") in by
     lost = [r for r in t if r.reason == "tidak_ditemukan"]
     assert len(lost) == 1 and lost[0].id_keluarga is None and lost[0].category == "inclusion"

@@ -159,11 +159,12 @@ def test_indonesian_formats():
 
     assert angka(6562) == "6.562"
     assert angka(1234567) == "1.234.567"
-    assert rupiah(2_400_000) == "Rp 2.400.000"
+    # PUEBI: no space after Rp; full figures in tables, short ones in headlines (issue #12 changed both on purpose)
+    assert rupiah(2_400_000) == "Rp2.400.000" and rupiah(1_607_700_800) == "Rp1.607.700.800"
     assert persen(0.0108) == "1,08%"
     assert persen(None) == "–"
     assert selisih(12) == "+12" and selisih(-3) == "\u22123" and selisih(0) == "0"
-    assert rupiah_singkat(2_400_000) == "Rp 2,4 jt"
+    assert rupiah_singkat(2_400_000) == "Rp2,4 juta" and rupiah_singkat(1_607_700_800) == "Rp1,61 miliar"
     assert tanggal("2026-11-05") == "5 November 2026"
     assert Period.parse("2026-10").label() == "Oktober 2026"
 

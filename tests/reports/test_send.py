@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import io
+import json
 import re
 import shutil
 from collections import Counter
@@ -100,7 +101,7 @@ def test_messages_structure_subjects_and_privacy(fresh, built, config):
         cids = set(re.findall(r'src="cid:([^"]+)"', html))
         assert cids == set(images), m["Subject"]  # every cid: resolves, no image left unused
         if "Laporan Bulanan Oktober" in m["Subject"]:
-            assert len(cids) == 4  # city summary: all four charts
+            assert len(cids) == 6  # city summary: all four charts and the two maps (issue #12)
         attachments = parts[1:]
         assert attachments and all(a.get_content_type() == XLSX and a.get_filename().endswith(".xlsx")
                                    for a in attachments)
@@ -173,6 +174,31 @@ def test_changed_report_goes_out_once_as_revisi(fresh, built, tmp_path):
         assert "REVISI" in html and "REVISI" in m.get_body(("plain",)).get_content()
     rows = [r for r in _send_log(fresh) if r[0] == "kota"]
     assert sorted(r[3] for r in rows) == [0] * kota_recipients + [1] * kota_recipients
+    # the REVISI names the headline figures that changed (old -> new), from the figures kept per sent version
+    from tkpk.reports.figures import HEADLINE_LABELS
+    from tkpk.reports.format import angka, rupiah
+
+    old = next(d for d in built.descriptors if d["report"] == "kota")
+    old_head = json.loads((built.reports_dir / PERIOD / "manifest.json").read_text())
+    old_head = next(r for r in old_head["reports"] if r["report"] == "kota")["headline"]
+    new_head = next(r for r in json.loads((reports / PERIOD / "manifest.json").read_text())["reports"]
+                    if r["report"] == "kota")["headline"]
+    changed_codes = [c for c in HEADLINE_LABELS if c in new_head and old_head[c] != new_head[c]]
+    assert changed_codes and old["report"] == "kota"
+    for m in new:
+        text = m.get_body(("plain",)).get_content()
+        assert "Angka utama yang berubah:" in text
+        for code in changed_codes:
+            fmt = rupiah if code.endswith("_rupiah") else angka
+            assert f"{HEADLINE_LABELS[code]}: {fmt(old_head[code])} \u2192 {fmt(new_head[code])}" in text, code
+        assert "Angka utama yang berubah" in m.get_body(("html",)).get_content()
+    from tkpk.warehouse import session_scope
+    from tkpk.warehouse.models import SendLog
+
+    with session_scope(fresh.database_url) as s:
+        kept = [(r.revision, r.headline) for r in s.scalars(select(SendLog).where(SendLog.report == "kota"))]
+    assert {json.dumps(h, sort_keys=True) for rev, h in kept if rev == 0} == {json.dumps(old_head, sort_keys=True)}
+    assert {json.dumps(h, sort_keys=True) for rev, h in kept if rev == 1} == {json.dumps(new_head, sort_keys=True)}
 
 
 def test_retry_after_crash_between_send_and_log(fresh, monkeypatch):

@@ -48,7 +48,7 @@ def test_formula_like_text_is_written_as_text():
     assert ws.freeze_panes == "A5"
     assert ws.auto_filter.ref == "A4:H7"
     assert ws.cell(row=5, column=5).value == 6562 and ws.cell(row=5, column=5).number_format == "#,##0"
-    assert ws.cell(row=5, column=6).number_format == '"Rp "#,##0'
+    assert ws.cell(row=5, column=6).number_format == '"Rp"#,##0'
     assert ws.cell(row=5, column=7).number_format == "0.00%"
     assert ws.cell(row=5, column=8).value.date() == date(2026, 10, 31)
 

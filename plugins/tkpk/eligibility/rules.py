@@ -44,6 +44,7 @@ CHANGE_COLUMNS = [
     "reasons_after", "reason_changed",
 ]
 NOT_FOUND = "tidak_ditemukan"
+RULE_CHANGE = "perubahan_aturan"
 NO_ACTIVE_MEMBER = "tidak_ada_anggota_aktif"
 
 
@@ -617,6 +618,14 @@ def _graduation_rule(program: Program, state: RegistryState, inputs: RuleInputs,
     reasons[eligible] = [f"{source_code}_aktif;{r}" for r in source["reasons"][eligible]]
     reasons[in_program & ~has_active] = NO_ACTIVE_MEMBER
     mask = in_program & ~still_eligible
+    # last month's candidates stay explained: off the program's active list now, or entitled again
+    keep = inputs.keep.get(program.code)
+    if keep is not None and len(keep):
+        kept = _isin(hh["id_keluarga"], keep) & ~mask
+        reasons[kept & ~in_program] = f"{source_code}_tidak_aktif"
+        again = kept & in_program & still_eligible
+        reasons[again] = [f"{source_code}_aktif;{r}" for r in source["reasons"][again]]
+        mask |= kept
     reasons = reasons[mask]
     zero = np.zeros(len(hh), dtype=np.int64)
     return _frame(program, hh["id_keluarga"].to_numpy(object), None, hh["kode_kelurahan"].to_numpy(object),
@@ -832,3 +841,27 @@ def changes(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
                                    zip(result["change"], result["reasons_before"], result["reasons_after"],
                                        strict=True)])
     return result[CHANGE_COLUMNS]
+
+
+def mark_rule_changes(changed: pd.DataFrame, previous_under_current_rules: pd.DataFrame) -> pd.DataFrame:
+    """Changes the current rule set would already have made last month are the rule change's doing: their
+    `reason_changed` becomes `perubahan_aturan` (reported apart from families who became (in)eligible).
+
+    previous_under_current_rules: last month's decisions recomputed with this month's rules."""
+    if changed.empty:
+        return changed
+    prev = previous_under_current_rules
+    keys = pd.Index(list(zip(_arr(prev["program"]), _arr(prev["id_keluarga"]),
+                             ["" if pd.isna(a) else a for a in _arr(prev["id_art"])], strict=True)), dtype=object)
+    eligible_then = prev["eligible"].to_numpy(bool)
+    rows = list(zip(_arr(changed["program"]), _arr(changed["id_keluarga"]),
+                    ["" if pd.isna(a) else a for a in _arr(changed["id_art"])], strict=True))
+    pos = keys.get_indexer(pd.Index(rows, dtype=object)) if len(keys) else np.full(len(rows), -1)
+    then = np.where(pos >= 0, eligible_then[np.clip(pos, 0, None)] if len(keys) else False, False)
+    now = (changed["change"] == "baru_layak").to_numpy()
+    by_rule = then == now
+    out = changed.copy()
+    reason = out["reason_changed"].to_numpy(object).copy()
+    reason[by_rule] = RULE_CHANGE
+    out["reason_changed"] = _O(reason, index=out.index)
+    return out

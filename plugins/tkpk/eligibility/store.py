@@ -372,14 +372,11 @@ def _eligible_keys(s: Session, period: str) -> pd.DataFrame:
                  .where(EligibilityDecision.period == period, EligibilityDecision.eligible.is_(True)))
 
 
-def compute_eligibility(settings: Settings, period: str, kecamatan: str | None = None) -> dict:
-    """Decisions for every program and unit of the period (one kecamatan, or the whole city), and targeting for the
-    recipients linked to those units. Replaces what was there for (period[, kecamatan])."""
-    p = _period(period)
-    P = str(p)
-    config = load_config(settings.config_dir)
+def _decide(settings: Settings, config, p: Period, kecamatan: str | None, clock: _Clock | None = None):
+    """Read what the rules need for (period[, kecamatan]) and decide with the current rule set; nothing is written."""
     programs: ProgramsConfig = config.programs
-    clock = _Clock()
+    clock = clock or _Clock()
+    P = str(p)
     with session_scope(settings.database_url) as s:
         snap = _snapshot(s, p)
         snapshot_id = snap.snapshot_id
@@ -398,6 +395,18 @@ def compute_eligibility(settings: Settings, period: str, kecamatan: str | None =
                         | events["id_art"].str.startswith("LAHIR-", na=False)]
     state = rules.registry_state(hh, pp, events, p)
     decisions = rules.decide(state, programs, sources.inputs)
+    return state, decisions, sources, snapshot_id
+
+
+def compute_eligibility(settings: Settings, period: str, kecamatan: str | None = None) -> dict:
+    """Decisions for every program and unit of the period (one kecamatan, or the whole city), and targeting for the
+    recipients linked to those units. Replaces what was there for (period[, kecamatan])."""
+    p = _period(period)
+    P = str(p)
+    config = load_config(settings.config_dir)
+    programs: ProgramsConfig = config.programs
+    clock = _Clock()
+    state, decisions, sources, snapshot_id = _decide(settings, config, p, kecamatan, clock)
 
     rec = sources.recipients
     if len(rec):
@@ -450,6 +459,8 @@ def finalize_eligibility(settings: Settings, period: str) -> dict:
         baseline = s.scalar(select(func.count()).select_from(EligibilityDecision).where(
             EligibilityDecision.period == prev)) > 0
         before, current = _changed_units(s, prev, P) if baseline else (None, None)
+        previous_rules = set(s.scalars(select(EligibilityDecision.rule_set_version).distinct().where(
+            EligibilityDecision.period == prev))) if baseline else set()
         known_kel = pd.Index(s.scalars(select(RegistryHousehold.id_keluarga).where(
             RegistryHousehold.snapshot_id == snap.snapshot_id)).all(), dtype=object)
         known_art = pd.Index(s.scalars(select(RegistryPerson.id_art).where(
@@ -462,6 +473,11 @@ def finalize_eligibility(settings: Settings, period: str) -> dict:
                              pd.Series(rec["id_keluarga"], dtype=object).isin(known_kel))
             rec = rec[~found]
     changed = rules.changes(before, current) if baseline else pd.DataFrame(columns=rules.CHANGE_COLUMNS)
+    if len(changed) and previous_rules and previous_rules != {programs.rule_set_version}:
+        # the rule set changed since last month: a change the new rules would have made last month already is the
+        # rule change's doing, not the family's (DESIGN.md section 7)
+        _, then, _, _ = _decide(settings, config, p.previous(), None)
+        changed = rules.mark_rule_changes(changed, then)
     empty = pd.DataFrame(columns=rules.DECISION_COLUMNS)
     lost = rules.targeting(empty, rec, programs, sources.with_data)
 

@@ -90,7 +90,8 @@ class _PiiAttachments:
         self._data = None
         self._cache: dict[str, bytes] = {}
 
-    def get(self, entry: dict) -> bytes:
+    def get(self, entry: dict, max_bytes: int | None = None) -> bytes | int:
+        """The workbook, or its estimated size (int) when that alone exceeds `max_bytes` (nothing is written)."""
         if entry["report"] not in self._cache:
             from tkpk.reports.figures import Scope, load_period_data
             from tkpk.reports.lists import pii_workbook
@@ -101,7 +102,7 @@ class _PiiAttachments:
                     self._data = load_period_data(conn, self.settings.sql_dir, self.period)
                 self._cache[entry["report"]] = pii_workbook(
                     conn, self.settings.sql_dir, self._data, self.config, Scope.parse(entry["scope"]),
-                    f"Daftar nama {entry['title']} {entry['period_label']}")
+                    f"Daftar nama {entry['title']} {entry['period_label']}", max_bytes)
         return self._cache[entry["report"]]
 
 
@@ -169,6 +170,12 @@ def _send_one(settings, client: SmtpClient, entry: dict, folder: Path, rcpt: dic
         plan = plan_delivery(rows, content_hash, resend=resend, run_id=run_id)
         if plan.action == "skip":
             return "skipped"
+        # the figures of the version this reader got last: a REVISI names the headline figures changed since
+        from tkpk.reports.figures import headline_changes
+
+        last_sent = [r.headline for r in rows if r.status in DELIVERED and r.content_hash != content_hash]
+        changes = (headline_changes(last_sent[-1], entry.get("headline"))
+                   if last_sent and last_sent[-1] and entry.get("headline") else None)
         # a `sending` row of an older version may or may not have gone out: remember that it might have
         stale = [r.send_id for r in rows if r.status == "sending" and r.content_hash != content_hash]
         if stale:
@@ -178,7 +185,7 @@ def _send_one(settings, client: SmtpClient, entry: dict, folder: Path, rcpt: dic
         if plan.row_id is None:
             row = SendLog(period=key[0], report=key[1], recipient=email, content_hash=content_hash,
                           revision=plan.revision, message_id=msg_id, status="sending", attempted_at=_now(),
-                          run_id=run_id)
+                          run_id=run_id, headline=entry.get("headline"))
             s.add(row)
             s.flush()
             row_id = row.send_id
@@ -188,7 +195,7 @@ def _send_one(settings, client: SmtpClient, entry: dict, folder: Path, rcpt: dic
 
     raw_html = (folder / entry["html"]).read_text(encoding="utf-8")
     raw_text = (folder / entry["text"]).read_text(encoding="utf-8")
-    html, text = with_revision(raw_html, raw_text, plan.revision)
+    html, text = with_revision(raw_html, raw_text, plan.revision, changes)
     images = [(img["cid"], img["file"], (folder / img["file"]).read_bytes()) for img in entry["images"]]
     attachments = [(a["file"], (folder / a["file"]).read_bytes(), a["content_type"]) for a in entry["attachments"]]
 
@@ -206,19 +213,24 @@ def _send_one(settings, client: SmtpClient, entry: dict, folder: Path, rcpt: dic
     else:
         from tkpk.reports.build import XLSX_TYPE
 
-        blob = pii.get(entry)
-        data = message(html, text, [*attachments, (entry["pii_attachment"], blob, XLSX_TYPE)])
         limit = client.max_message_bytes()
-        if wire_size(data) > limit:
+        # base64 makes an attachment 4/3 larger on the wire: a list whose estimate alone is over is not written
+        blob = pii.get(entry, max_bytes=limit * 3 // 4)
+        if isinstance(blob, int):  # the estimated size: never written
+            size, data = blob, None
+        else:
+            size = len(blob)
+            data = message(html, text, [*attachments, (entry["pii_attachment"], blob, XLSX_TYPE)])
+        if data is None or wire_size(data) > limit:
             # Too large for the mail server: the report goes without the by-name list and says so; the steward
             # hands the list over with `tkpk report lists`. A refused 552 would lose the whole report instead.
             mb = 1024 * 1024
-            html_n, text_n = with_revision(*with_lists_too_large(raw_html, raw_text, len(blob) / mb, limit / mb),
-                                           plan.revision)
+            html_n, text_n = with_revision(*with_lists_too_large(raw_html, raw_text, size / mb, limit / mb),
+                                           plan.revision, changes)
             data = message(html_n, text_n, attachments)
             log.warning("Laporan %s: daftar nama %.1f MB melebihi batas e-mail %.1f MB; dikirim tanpa lampiran "
                         "daftar nama (serahkan dengan `tkpk report lists --period %s --scope %s`)",
-                        entry["report"], len(blob) / mb, limit / mb, key[0], entry["scope"])
+                        entry["report"], size / mb, limit / mb, key[0], entry["scope"])
     try:
         client.deliver(data, sender, email)
     except RecipientRefused as exc:

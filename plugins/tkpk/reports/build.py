@@ -27,6 +27,7 @@ from tkpk.reports.figures import (
     PeriodData,
     Scope,
     content_hash,
+    headline_figures,
     load_period_data,
     opd_figures,
     opd_short_name,
@@ -134,9 +135,22 @@ def load_manifest(settings, period: str) -> dict:
 # --- summaries -------------------------------------------------------------------------------------------------------
 
 
-def _charts_for(figures: dict) -> dict[str, tuple[bytes, str]]:
+def _charts_for(figures: dict, reference_dir=None) -> dict[str, tuple[bytes, str]]:
     """key -> (png, alt text); charts with nothing to show are left out."""
     scope = figures["scope"]["kind"]
+    maps: dict[str, tuple[bytes | None, str]] = {}
+    if scope in ("kota", "kecamatan") and reference_dir is not None:
+        rows = [r for r in figures["kelurahan_rows"] if r["code"]]
+        focus = {r["code"] for r in rows} if scope == "kecamatan" else None
+        where = figures["scope"]["name"]
+        maps["map_extreme"] = (charts.choropleth(
+            {r["code"]: r["extreme_poor"] for r in rows}, f"Keluarga miskin ekstrem per kelurahan, {where}",
+            "keluarga miskin ekstrem", reference_dir, color=charts.COLORS["extreme"], focus=focus),
+            "Peta keluarga miskin ekstrem per kelurahan")
+        maps["map_exclusion"] = (charts.choropleth(
+            {r["code"]: r["exclusion_households"] for r in rows}, f"Kesalahan eksklusi per kelurahan, {where}",
+            "keluarga layak yang belum menerima", reference_dir, color=charts.COLORS["exclusion"], focus=focus),
+            "Peta kesalahan eksklusi per kelurahan")
     out: dict[str, tuple[bytes | None, str]] = {
         "targeting": (charts.targeting_errors(figures["programs"]), "Grafik salah sasaran per program"),
         "trend": (charts.trend(figures["trend"]), "Grafik tren 12 bulan"),
@@ -147,6 +161,7 @@ def _charts_for(figures: dict) -> dict[str, tuple[bytes, str]]:
                                   f"Grafik keluarga miskin ekstrem per {label}")
     if scope == "kota":
         out["scorecard"] = (charts.scorecard(figures["scorecard"]), "Grafik kualitas data per OPD")
+    out.update(maps)
     return {k: v for k, v in out.items() if v[0] is not None}
 
 
@@ -166,7 +181,8 @@ def _build_summary(settings, conn, data: PeriodData, config, spec: ReportSpec, w
     entry = _save(settings, spec, data.period, work, figures,
                   template=f"summary_{spec.kind}.html", text_template="summary.txt",
                   context={"f": figures, "heading": heading, "subheading": subheading},
-                  images=_charts_for(figures), attachments=[(xlsx_name, xlsx)], title=title, base_hash=base_hash)
+                  images=_charts_for(figures, settings.reference_dir), attachments=[(xlsx_name, xlsx)], title=title,
+                  base_hash=base_hash)
     if any(r["pii"] for r in spec.recipients):
         from tkpk.reports.lists import pii_sheets, sheets_hash
 
@@ -216,6 +232,7 @@ def _save(settings, spec: ReportSpec, period: Period, work: Path, figures: dict,
         "recipients": spec.recipients,
         "content_hash": base_hash,
         "content_hash_pii": None,
+        "headline": headline_figures(figures),
         "html": "email.html",
         "text": "email.txt",
         "archive_html": "laporan.html",
@@ -225,62 +242,107 @@ def _save(settings, spec: ReportSpec, period: Period, work: Path, figures: dict,
 
 
 def summary_sheets(f: dict) -> list[Sheet]:
-    """The detail tables of a summary as XLSX sheets (aggregates only: no personal data)."""
+    """The detail tables of a summary as XLSX sheets (aggregates only: no personal data). Every table ends with a
+    total row equal to the report's headline; keluarga and orang are never added together."""
     t = f["targeting_total"]
+    x = f["extreme_section"]
+    ch = f["changes_total"]
     summary_rows = [
         {"label": "Periode", "value": f["period_label"]},
         {"label": "Cakupan laporan", "value": f["scope"]["name"]},
         {"label": "Keluarga dalam registri", "value": f["registry"]["households"]},
         {"label": "Jiwa dalam registri", "value": f["registry"]["persons"]},
         {"label": "Keluarga miskin ekstrem", "value": f["extreme_poor"]["households"]},
+        {"label": "Jiwa dalam keluarga miskin ekstrem", "value": x["persons"]},
         {"label": f"Keluarga miskin ekstrem {f['previous_label']}", "value": f["extreme_poor"]["previous"]},
-        {"label": "Layak tetapi belum menerima (exclusion error)", "value": t["exclusion"]},
-        {"label": "Nilai exclusion error per tahun (Rp)", "value": t["exclusion_rupiah"]},
-        {"label": "Menerima tetapi tidak layak (inclusion error)", "value": t["inclusion"]},
-        {"label": "Nilai inclusion error per tahun (Rp)", "value": t["inclusion_rupiah"]},
-        {"label": "Penerima tidak ditemukan di registri", "value": t["not_found"]},
-        {"label": f"Baru layak sejak {f['previous_label']}", "value": f["changes_total"]["baru_layak"]},
-        {"label": f"Tidak layak lagi sejak {f['previous_label']}", "value": f["changes_total"]["tidak_layak_lagi"]},
+        {"label": "Keluarga dengan kesalahan eksklusi (layak, belum menerima)", "value": t["exclusion_households"]},
+        {"label": "Nilai kesalahan eksklusi per tahun (Rp, tanpa RTLH)", "value": t["exclusion_rupiah_yearly"]},
+        {"label": "Keluarga dengan kesalahan inklusi (menerima, tidak layak)", "value": t["inclusion_households"]},
+        {"label": "Nilai kesalahan inklusi per tahun (Rp, tanpa RTLH)", "value": t["inclusion_rupiah_yearly"]},
+        {"label": "Penerima tidak ditemukan di registri", "value": t["inclusion_not_found"]},
+        {"label": "Antrean RTLH (rumah)", "value": f["rtlh_backlog"]["households"]},
+        {"label": "Antrean RTLH (Rp, sekali bayar)", "value": f["rtlh_backlog"]["rupiah"]},
+        {"label": f"Baru layak sejak {f['previous_label']} (keluarga)", "value": ch["baru_layak_keluarga"]},
+        {"label": f"Baru layak sejak {f['previous_label']} (orang)", "value": ch["baru_layak_orang"]},
+        {"label": f"Tidak layak lagi sejak {f['previous_label']} (keluarga)", "value": ch["tidak_layak_lagi_keluarga"]},
+        {"label": f"Tidak layak lagi sejak {f['previous_label']} (orang)", "value": ch["tidak_layak_lagi_orang"]},
         {"label": "Kandidat graduasi PKH", "value": f["graduation"]["households"]},
         {"label": "Usulan keluarga baru (keluarga)", "value": f["proposals"]["households"]},
         {"label": "Usulan keluarga baru (jiwa)", "value": f["proposals"]["persons"]},
         {"label": "Antrean verifikasi (review)", "value": f["review_open"]},
+        {"label": "Keluarga tanpa desil (usulkan ke DTSEN)", "value": x["no_desil_households"]},
     ]
+    family_total = {"name": "Jumlah keluarga (tanpa hitung ganda, tanpa RTLH)", "tepat": t["tepat_households"],
+                    "exclusion": t["exclusion_households"], "exclusion_rupiah": t["exclusion_rupiah_yearly"],
+                    "inclusion": t["inclusion_households"], "inclusion_rupiah": t["inclusion_rupiah_yearly"],
+                    "not_found": t["inclusion_not_found"]}
     sheets = [
         Sheet("Ringkasan", f"Ringkasan {f['scope']['name']} {f['period_label']}",
               [Column("label", "Ukuran"), Column("value", "Nilai", "int")], summary_rows),
         Sheet("Per program", "Kelayakan dan ketepatan sasaran per program", [
             Column("name", "Program"), Column("unit", "Unit"), Column("eligible", "Layak", "int"),
             Column("eligible_prev", f"Layak {f['previous_label']}", "int"),
-            Column("benefit_rupiah", "Nilai bantuan yang layak per tahun", "rupiah"),
+            Column("benefit_rupiah", "Nilai bantuan yang layak per tahun (RTLH: sekali bayar)", "rupiah"),
             Column("waiting", "Daftar tunggu kuota", "int"), Column("receiving", "Menerima", "int"),
             Column("tepat", "Tepat sasaran", "int"), Column("precision", "Penerima tepat sasaran", "percent"),
-            Column("reach", "Yang layak sudah menerima", "percent"),
-            Column("exclusion", "Exclusion error", "int"), Column("exclusion_rupiah", "Exclusion error (Rp)", "rupiah"),
-            Column("inclusion", "Inclusion error", "int"), Column("inclusion_rupiah", "Inclusion error (Rp)", "rupiah"),
+            Column("reach", "Cakupan (yang layak sudah menerima)", "percent"),
+            Column("exclusion", "Kesalahan eksklusi", "int"),
+            Column("exclusion_rupiah", "Kesalahan eksklusi (Rp)", "rupiah"),
+            Column("inclusion", "Kesalahan inklusi", "int"),
+            Column("inclusion_rupiah", "Kesalahan inklusi (Rp)", "rupiah"),
             Column("not_found", "Tidak ditemukan di registri", "int"),
-        ], f["programs"]),
-        Sheet("Cakupan miskin ekstrem", "Keluarga miskin ekstrem yang menerima program", [
-            Column("name", "Program"), Column("households", "Keluarga miskin ekstrem yang menerima", "int"),
+        ], f["programs"] + [family_total]),
+        Sheet("Cakupan miskin ekstrem", "Cakupan keluarga miskin ekstrem, dari yang layak per program", [
+            Column("name", "Program"), Column("eligible_households", "Keluarga miskin ekstrem yang layak", "int"),
+            Column("households", "Keluarga miskin ekstrem yang menerima", "int"),
             Column("share", "Cakupan", "percent"),
-        ], f["coverage"] + [{"name": "Menerima minimal satu program", **f["coverage_any"]}]),
+        ], f["coverage"] + [{"name": "Menerima minimal satu program",
+                             "eligible_households": f["extreme_poor"]["households"], **f["coverage_any"]}]),
+        Sheet("Miskin ekstrem", "Keluarga miskin ekstrem menurut tiga strategi kota", [
+            Column("strategy", "Strategi"), Column("name", "Program"),
+            Column("households", "Keluarga miskin ekstrem terjangkau", "int"), Column("share", "Cakupan", "percent"),
+        ], x["strategies"] + [
+            {"strategy": "Lingkungan lebih baik", "name": "Belum punya sumber air layak (registri)",
+             "households": x["no_safe_water"]},
+            {"strategy": "Lingkungan lebih baik", "name": "Belum punya jamban sendiri (registri)",
+             "households": x["no_latrine"]},
+            {"strategy": "Jumlah", "name": "Keluarga miskin ekstrem", "households": x["households"]},
+        ]),
     ]
     area_columns = [
         Column("households", "Keluarga", "int"), Column("persons", "Jiwa", "int"),
-        Column("extreme_poor", "Miskin ekstrem", "int"), Column("extreme_poor_delta", "Perubahan miskin ekstrem", "int"),
-        Column("exclusion", "Exclusion error", "int"), Column("exclusion_rupiah", "Exclusion error (Rp)", "rupiah"),
-        Column("inclusion", "Inclusion error", "int"), Column("inclusion_rupiah", "Inclusion error (Rp)", "rupiah"),
-        Column("baru_layak", "Baru layak", "int"), Column("tidak_layak_lagi", "Tidak layak lagi", "int"),
+        Column("extreme_poor", "Keluarga miskin ekstrem", "int"),
+        Column("extreme_persons", "Jiwa miskin ekstrem", "int"),
+        Column("extreme_poor_delta", "Perubahan miskin ekstrem", "int"),
+        Column("exclusion_households", "Keluarga dengan kesalahan eksklusi", "int"),
+        Column("inclusion_households", "Keluarga dengan kesalahan inklusi", "int"),
+        Column("not_found", "Penerima tidak ditemukan di registri", "int"),
+        Column("exclusion_rupiah", "Kesalahan eksklusi (Rp)", "rupiah"),
+        Column("inclusion_rupiah", "Kesalahan inklusi (Rp)", "rupiah"),
         Column("graduation", "Kandidat graduasi PKH", "int"), Column("proposals", "Usulan keluarga baru", "int"),
     ]
     if f["scope"]["kind"] == "kota":
-        sheets.append(Sheet("Per kecamatan", "Per kecamatan", [Column("name", "Kecamatan")] + area_columns, f["areas"]))
+        sheets.append(Sheet("Per kecamatan", "Per kecamatan", [Column("name", "Kecamatan")] + area_columns,
+                            f["areas"] + [f["areas_total"]]))
     sheets.append(Sheet("Per kelurahan", "Per kelurahan",
                         [Column("kecamatan", "Kecamatan"), Column("name", "Kelurahan"), Column("code", "Kode")]
-                        + area_columns, f["kelurahan_rows"]))
+                        + area_columns, f["kelurahan_rows"] + [f["kelurahan_total"]]))
+    b = f["budget"]
+    sheets.append(Sheet("Anggaran", f"Anggaran {b['year']}: pagu, perkiraan setahun (penerima bulan ini x nilai "
+                        "bantuan per tahun) dan sisa", [
+        Column("name", "Program"), Column("recipients", "Penerima", "int"), Column("unit", "Unit"),
+        Column("pagu", "Pagu", "rupiah"), Column("realisation", "Perkiraan setahun", "rupiah"),
+        Column("left", "Sisa", "rupiah"), Column("used_share", "Terpakai", "percent"), Column("source", "Sumber dana"),
+    ], b["programs"]))
+    sheets.append(Sheet("BPJS TK per kelurahan", "BPJS Ketenagakerjaan per kelurahan: kuota, daftar tunggu, pagu", [
+        Column("name", "Kelurahan"), Column("code", "Kode"), Column("quota", "Kuota", "int"),
+        Column("enrolled", "Kuota terpakai (terdaftar)", "int"), Column("recommended", "Direkomendasikan", "int"),
+        Column("waiting", "Daftar tunggu", "int"), Column("pagu", "Pagu", "rupiah"),
+        Column("realisation", "Perkiraan setahun", "rupiah"), Column("left", "Sisa", "rupiah"),
+    ], b["kelurahan"]))
     sheets.append(Sheet("Perubahan kelayakan", f"Perubahan kelayakan sejak {f['previous_label']}", [
-        Column("program_name", "Program"), Column("change", "Perubahan"), Column("reasons", "Alasan sekarang"),
-        Column("units", "Jumlah", "int"),
+        Column("program_name", "Program"), Column("change", "Perubahan"),
+        Column("reasons_words", "Alasan sekarang"), Column("units", "Jumlah", "int"),
     ], f["change_reasons"]))
     if "scorecard" in f:
         sheets.append(Sheet("Kualitas data OPD", "Kartu skor kualitas data OPD", [
@@ -295,8 +357,10 @@ def summary_sheets(f: dict) -> list[Sheet]:
             for r in f["scorecard"]]))
     sheets.append(Sheet("Tren", "Tren 12 bulan terakhir", [
         Column("label", "Bulan"), Column("extreme_poor", "Keluarga miskin ekstrem", "int"),
-        Column("exclusion", "Exclusion error", "int"), Column("exclusion_rupiah", "Exclusion error (Rp)", "rupiah"),
-        Column("inclusion", "Inclusion error", "int"), Column("inclusion_rupiah", "Inclusion error (Rp)", "rupiah"),
+        Column("exclusion_households", "Keluarga dengan kesalahan eksklusi", "int"),
+        Column("inclusion_households", "Keluarga dengan kesalahan inklusi", "int"),
+        Column("exclusion", "Kesalahan eksklusi", "int"), Column("exclusion_rupiah", "Kesalahan eksklusi (Rp)", "rupiah"),
+        Column("inclusion", "Kesalahan inklusi", "int"), Column("inclusion_rupiah", "Kesalahan inklusi (Rp)", "rupiah"),
     ], f["trend"]))
     return sheets
 

@@ -92,9 +92,9 @@ def targeting_errors(programs: list[dict]) -> bytes | None:
     ax = fig.add_subplot()
     h = 0.38
     exc = ax.barh(y + h / 2, [p["exclusion"] for p in rows], height=h, color=COLORS["exclusion"],
-                  label="Layak tetapi belum menerima (exclusion error)")
+                  label="Layak tetapi belum menerima (kesalahan eksklusi)")
     inc = ax.barh(y - h / 2, [p["inclusion"] for p in rows], height=h, color=COLORS["inclusion"],
-                  label="Menerima tetapi tidak layak (inclusion error)")
+                  label="Menerima tetapi tidak layak (kesalahan inklusi)")
     ax.bar_label(exc, labels=[angka(p["exclusion"]) for p in rows], padding=3, fontsize=9.5)
     ax.bar_label(inc, labels=[angka(p["inclusion"]) for p in rows], padding=3, fontsize=9.5)
     ax.set_yticks(y, names)
@@ -118,8 +118,8 @@ def trend(points: list[dict]) -> bytes | None:
     x = list(range(len(points)))
     series = [
         ("extreme_poor", "Keluarga miskin ekstrem", COLORS["extreme"]),
-        ("exclusion", "Exclusion error", COLORS["exclusion"]),
-        ("inclusion", "Inclusion error", COLORS["inclusion"]),
+        ("exclusion_households", "Keluarga dengan kesalahan eksklusi", COLORS["exclusion"]),
+        ("inclusion_households", "Keluarga dengan kesalahan inklusi", COLORS["inclusion"]),
     ]
     for key, label, color in series:
         values = [p[key] for p in points]
@@ -132,7 +132,7 @@ def trend(points: list[dict]) -> bytes | None:
     ax.grid(axis="y", color=COLORS["grid"], linewidth=0.8)
     _int_axis(ax.yaxis)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=9.5, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=9.5, frameon=False)
     return _png(fig)
 
 
@@ -182,3 +182,91 @@ def _month_short(period: str) -> str:
 
     year, month = period.split("-")
     return f"{BULAN[int(month) - 1][:3]} {year[2:]}"
+
+
+# --- choropleth maps ---------------------------------------------------------------------------------------------
+
+
+def _boundaries(reference_dir) -> list[tuple[str, object]]:
+    """(kode_kelurahan, shapely geometry) for every kelurahan of Kota Jambi, from the GeoJSON in the repo (MIT,
+    include/reference/LICENSE-wilayah_boundaries.txt); no tiles, no network."""
+    from pathlib import Path
+
+    path = Path(reference_dir) / "kota_jambi_kelurahan_boundaries.geojson"
+    return _load_boundaries(str(path), path.stat().st_mtime)
+
+
+def _load_boundaries(path: str, _mtime: float):
+    import json
+
+    from shapely.geometry import shape
+
+    cached = _BOUNDARY_CACHE.get((path, _mtime))
+    if cached is None:
+        with open(path, encoding="utf-8") as fh:
+            features = json.load(fh)["features"]
+        cached = [(f["properties"]["kode"], shape(f["geometry"])) for f in features]
+        _BOUNDARY_CACHE[(path, _mtime)] = cached
+    return cached
+
+
+_BOUNDARY_CACHE: dict = {}
+
+
+def choropleth(values: dict[str, int], title: str, legend: str, reference_dir, *, color: str,
+               focus: set[str] | None = None) -> bytes | None:
+    """A map of Kota Jambi's kelurahan shaded by `values` (kode_kelurahan -> count): darker = more. `focus` (a
+    kecamatan's kelurahan) is drawn in colour and the rest of the city in light grey around it. None when every
+    value is zero."""
+    shown = {k: v for k, v in values.items() if focus is None or k in focus}
+    if not any(shown.values()):
+        return None
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import LinearSegmentedColormap, Normalize
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+    from shapely.geometry import MultiPolygon
+
+    shapes = _boundaries(reference_dir)
+    top = max(shown.values())
+    cmap = LinearSegmentedColormap.from_list("tkpk", ["#f8fafc", color])
+    norm = Normalize(vmin=0, vmax=top)
+    fig = _figure(5.2)
+    ax = fig.add_subplot()
+    bounds = []
+    for code, geom in shapes:
+        inside = focus is None or code in focus
+        face = cmap(norm(shown.get(code, 0))) if inside else "#f3f4f6"
+        polygons = geom.geoms if isinstance(geom, MultiPolygon) else [geom]
+        for poly in polygons:
+            rings = [poly.exterior, *poly.interiors]
+            verts, codes = [], []
+            for ring in rings:
+                xy = list(ring.coords)
+                verts += xy
+                codes += [MplPath.MOVETO] + [MplPath.LINETO] * (len(xy) - 2) + [MplPath.CLOSEPOLY]
+            ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=face, edgecolor="#ffffff" if inside else "#d1d5db",
+                                   linewidth=0.6))
+        if inside:
+            bounds.append(geom.bounds)
+            value = shown.get(code, 0)
+            if value:
+                point = geom.representative_point()
+                ax.text(point.x, point.y, angka(value), ha="center", va="center", fontsize=6.5,
+                        color="#ffffff" if norm(value) > 0.55 else COLORS["text"])
+    minx = min(b[0] for b in bounds)
+    miny = min(b[1] for b in bounds)
+    maxx = max(b[2] for b in bounds)
+    maxy = max(b[3] for b in bounds)
+    pad = 0.04 * max(maxx - minx, maxy - miny)
+    ax.set_xlim(minx - pad, maxx + pad)
+    ax.set_ylim(miny - pad, maxy + pad)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(title, loc="left", fontsize=12.5, fontweight="bold", color=COLORS["text"], pad=10)
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, orientation="horizontal", fraction=0.04,
+                       pad=0.02, shrink=0.7)
+    bar.set_label(legend, fontsize=9.5, color=COLORS["text"])
+    bar.ax.tick_params(labelsize=8.5)
+    _int_axis(bar.ax.xaxis)
+    return _png(fig)

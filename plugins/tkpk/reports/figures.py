@@ -21,6 +21,7 @@ from tkpk.normalize.nik import mask_text
 from tkpk.period import JAKARTA, Period
 from tkpk.quality.messages import column_label
 from tkpk.reports.format import share
+from tkpk.reports.reasons import reason_words
 
 EXTREME_PROGRAM = "miskin_ekstrem"
 GRADUATION_PROGRAM = "kandidat_graduasi_pkh"
@@ -49,6 +50,16 @@ STATUS_LABELS = {
 }
 SEVERITY_LABELS = {"critical": "Kritis (berkas ditolak)", "error": "Galat (baris dikarantina)", "warning": "Peringatan"}
 CHANGE_LABELS = {"baru_layak": "Baru layak", "tidak_layak_lagi": "Tidak layak lagi"}
+NO_KELURAHAN = "Tanpa kelurahan"
+ONE_OFF_KINDS = ("rtlh",)  # one-off benefits: a backlog, apart from the yearly rupiah
+# the city's three strategies for the extreme poor (DESIGN.md section 8) and where each is measured
+STRATEGY_ROWS = (
+    ("bansos", "Mengurangi beban pengeluaran", "Bantuan sosial (program mana pun)"),
+    ("pemberdayaan", "Meningkatkan pendapatan", "Pemberdayaan usaha (Dinas Koperasi dan UKM)"),
+    ("bibit", "Meningkatkan pendapatan", "Bantuan bibit (Dinas Pertanian)"),
+    ("air_bersih", "Lingkungan lebih baik", "Air bersih (Dinas Perkim)"),
+    ("jamban", "Lingkungan lebih baik", "Jamban (Dinas Perkim)"),
+)
 
 
 def opd_short_name(code: str, name: str | None = None) -> str:
@@ -82,6 +93,9 @@ class PeriodData:
     review: pd.DataFrame
     submissions: pd.DataFrame
     expected: pd.DataFrame
+    families: pd.DataFrame = None  # families in error per kelurahan and category (report_targeting_families)
+    extreme: pd.DataFrame = None  # extreme-poor households, jiwa, water and latrine per kelurahan
+    strategies: pd.DataFrame = None  # extreme-poor households reached per kelurahan and strategy
 
     @property
     def periods_with_data(self) -> list[str]:
@@ -121,12 +135,22 @@ def load_period_data(conn, sql_dir: Path, period: Period | str) -> PeriodData:
         review=query(conn, sql_dir, "report_review", period=p),
         submissions=query(conn, sql_dir, "report_submissions", period=p),
         expected=query(conn, sql_dir, "report_expected", period=p),
+        families=query(conn, sql_dir, "report_targeting_families", from_period=start, to_period=p,
+                       one_off_program=_one_off_code()),
+        extreme=query(conn, sql_dir, "report_extreme", period=p, snapshot_id=snapshot_id or -1,
+                      extreme_program=EXTREME_PROGRAM),
+        strategies=_strategies(query(conn, sql_dir, "report_strategies", period=p, extreme_program=EXTREME_PROGRAM),
+                               query(conn, sql_dir, "report_extreme_households", period=p,
+                                     extreme_program=EXTREME_PROGRAM)),
     )
     empty_cols = {
-        "registry": ["kode_kelurahan", "households", "desil1_households", "persons"],
+        "registry": ["kode_kelurahan", "households", "desil1_households", "no_desil_households", "persons"],
+        "families": ["period", "kode_kelurahan", "category", "households", "not_found"],
+        "extreme": ["kode_kelurahan", "households", "persons", "no_safe_water", "no_latrine"],
+        "strategies": ["kode_kelurahan", "strategy", "households"],
         "eligibility": ["period", "kode_kelurahan", "program", "eligible_units", "benefit_rupiah", "waiting_units"],
         "targeting": ["period", "kode_kelurahan", "program", "category", "units", "rupiah", "not_found"],
-        "coverage": ["kode_kelurahan", "program", "households"],
+        "coverage": ["kode_kelurahan", "program", "eligible_households", "households"],
         "changes": ["kode_kelurahan", "program", "change_kind", "reasons_after", "units"],
         "proposals": ["kode_kelurahan", "match_status", "households", "persons"],
         "review": ["kode_kelurahan", "open_items"],
@@ -139,12 +163,53 @@ def load_period_data(conn, sql_dir: Path, period: Period | str) -> PeriodData:
             frame = pd.DataFrame(columns=cols)
         # every per-kelurahan frame knows its kecamatan, so a scope is one filter
         frame["kode_kecamatan"] = frame["kode_kelurahan"].map(kec_of)
-        for col in ("households", "desil1_households", "persons", "eligible_units", "benefit_rupiah", "waiting_units",
-                    "units", "rupiah", "not_found", "open_items"):
+        for col in ("households", "desil1_households", "no_desil_households", "persons", "eligible_units",
+                    "benefit_rupiah", "waiting_units", "units", "rupiah", "not_found", "open_items",
+                    "eligible_households", "no_safe_water", "no_latrine", "by_rule"):
             if col in frame.columns:
                 frame[col] = pd.to_numeric(frame[col]).fillna(0).astype("int64")
         frames[name] = frame
     return PeriodData(period=period, snapshot_id=snapshot_id, snapshot_date=snapshot_date, **frames)
+
+
+def _one_off_code() -> str:
+    """The program code whose benefit is one-off (RTLH), from the rule set; '' when there is none."""
+    from tkpk.config import load_config
+
+    try:
+        programs = load_config().programs.programs
+    except Exception:  # noqa: BLE001 - a report without the config still renders; the SQL then leaves nothing out
+        return "rtlh"
+    return next((p.code for p in programs if p.kind in ONE_OFF_KINDS), "")
+
+
+def _strategies(rows: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
+    """Extreme-poor households reached per kelurahan and strategy (each household once per strategy)."""
+    cols = ["kode_kelurahan", "strategy", "households"]
+    if rows.empty or households.empty:
+        return pd.DataFrame(columns=cols)
+    kel_of = dict(zip(households["id_keluarga"], households["kode_kelurahan"], strict=False))
+    found = []
+    for stype, data, id_keluarga in rows[["submission_type", "data", "id_keluarga"]].itertuples(index=False):
+        if id_keluarga not in kel_of:
+            continue
+        if stype == "koperasi_pemberdayaan":
+            strategy = "pemberdayaan"
+        elif stype == "pertanian_bibit":
+            strategy = "bibit"
+        else:
+            if isinstance(data, (str, bytes)):
+                data = json.loads(data)
+            jenis = str((data or {}).get("jenis_bantuan") or "").upper()
+            strategy = {"AIR_BERSIH": "air_bersih", "JAMBAN": "jamban"}.get(jenis)
+            if strategy is None:
+                continue
+        found.append((kel_of[id_keluarga], strategy, id_keluarga))
+    if not found:
+        return pd.DataFrame(columns=cols)
+    frame = pd.DataFrame(found, columns=["kode_kelurahan", "strategy", "id_keluarga"]).drop_duplicates()
+    return frame.groupby(["kode_kelurahan", "strategy"], as_index=False)["id_keluarga"].count().rename(
+        columns={"id_keluarga": "households"})
 
 
 # --- scopes ---------------------------------------------------------------------------------------------------------
@@ -236,6 +301,7 @@ def summary_figures(data: PeriodData, config, scope: Scope) -> dict:
             "eligible_prev": e_sum("eligible_units", period=pp, program=code) if has_prev else None,
             "benefit_rupiah": e_sum("benefit_rupiah", period=p, program=code),
             "waiting": e_sum("waiting_units", period=p, program=code),
+            "one_off": prog.kind in ONE_OFF_KINDS,
         }
         for category in ("tepat", "exclusion", "inclusion"):
             row[category] = t_sum("units", period=p, program=code, category=category)
@@ -245,6 +311,9 @@ def summary_figures(data: PeriodData, config, scope: Scope) -> dict:
             )
         row["not_found"] = t_sum("not_found", period=p, program=code, category="inclusion")
         row["receiving"] = row["tepat"] + row["inclusion"]
+        # eligible as targeting judges it (RTLH: this year's recipients by their state before this year's works), so
+        # that eligible = tepat sasaran + kesalahan eksklusi in every row
+        row["eligible_targeted"] = row["tepat"] + row["exclusion"]
         row["precision"] = share(row["tepat"], row["receiving"])
         row["reach"] = share(row["tepat"], row["tepat"] + row["exclusion"])
         program_rows.append(row)
@@ -255,34 +324,84 @@ def summary_figures(data: PeriodData, config, scope: Scope) -> dict:
     }
     totals["exclusion_prev"] = sum(r["exclusion_prev"] for r in with_recipients) if has_prev else None
     totals["inclusion_prev"] = sum(r["inclusion_prev"] for r in with_recipients) if has_prev else None
+    # the headline: families (each once, whatever the number of programs or members) and yearly rupiah; one-off
+    # programs (RTLH) are a backlog apart; recipients not found in the registry are persons/KK without a family
+    yearly = [r for r in with_recipients if not r["one_off"]]
+    fam = Sums(scope.select(data.families[data.families["period"] == p]))
+    totals.update({
+        "exclusion_households": fam("households", category="exclusion"),
+        "inclusion_households": fam("households", category="inclusion"),
+        "tepat_households": fam("households", category="tepat"),
+        "inclusion_not_found": fam("not_found", category="inclusion"),
+        "exclusion_rupiah_yearly": sum(r["exclusion_rupiah"] for r in yearly),
+        "inclusion_rupiah_yearly": sum(r["inclusion_rupiah"] for r in yearly),
+        "households_units": {
+            k: sum(r[k] for r in yearly if r["unit"] == "keluarga") for k in ("tepat", "exclusion", "inclusion")},
+        "persons_units": {
+            k: sum(r[k] for r in yearly if r["unit"] == "orang") for k in ("tepat", "exclusion", "inclusion")},
+    })
+    one_off = [r for r in with_recipients if r["one_off"]]
+    backlog = {
+        "programs": [{"code": r["code"], "name": r["name"], "eligible": r["eligible"], "receiving": r["receiving"],
+                      "backlog": r["exclusion"], "backlog_rupiah": r["exclusion_rupiah"],
+                      "this_year": r["tepat"], "inclusion": r["inclusion"]} for r in one_off],
+    }
+    backlog["households"] = sum(b["backlog"] for b in backlog["programs"])
+    backlog["rupiah"] = sum(b["backlog_rupiah"] for b in backlog["programs"])
 
     cov = Sums(scope.select(data.coverage))
+    # cakupan: of the extreme-poor families eligible for a program, the share receiving it
     coverage = [
         {
             "code": r["code"],
             "name": r["name"],
+            "eligible_households": cov("eligible_households", program=r["code"]),
             "households": cov("households", program=r["code"]),
-            "share": share(cov("households", program=r["code"]), extreme),
+            "share": share(cov("households", program=r["code"]), cov("eligible_households", program=r["code"])),
         }
         for r in with_recipients
     ]
     any_program = cov("households", program="_any")
+    ext = scope.select(data.extreme)
+    strat = Sums(scope.select(data.strategies))
+    reached = {"bansos": any_program, **{k: strat("households", strategy=k) for k, _, _ in STRATEGY_ROWS[1:]}}
+    registry_households = int(reg["households"].sum())
+    extreme_section = {
+        "households": extreme,
+        "persons": int(ext["persons"].sum()),
+        "share_of_city": share(extreme, registry_households),
+        "strategies": [{"code": code, "strategy": group, "name": name, "households": reached[code],
+                        "share": share(reached[code], extreme)} for code, group, name in STRATEGY_ROWS],
+        "no_safe_water": int(ext["no_safe_water"].sum()),
+        "no_latrine": int(ext["no_latrine"].sum()),
+        "no_desil_households": int(reg["no_desil_households"].sum()),
+    }
 
     ch = scope.select(data.changes)
+    if "by_rule" not in ch:
+        ch = ch.assign(by_rule=0)
     ch_sum = Sums(ch)
     changes = []
     for code, prog in programs.items():
-        up = ch_sum("units", program=code, change_kind="baru_layak")
-        down = ch_sum("units", program=code, change_kind="tidak_layak_lagi")
-        if up or down:
-            changes.append({"code": code, "name": prog.name, "baru_layak": up, "tidak_layak_lagi": down})
+        # a change the new rule set made is "perubahan aturan", not a family who became (in)eligible
+        up = ch_sum("units", program=code, change_kind="baru_layak", by_rule=0)
+        down = ch_sum("units", program=code, change_kind="tidak_layak_lagi", by_rule=0)
+        rule_up = ch_sum("units", program=code, change_kind="baru_layak", by_rule=1)
+        rule_down = ch_sum("units", program=code, change_kind="tidak_layak_lagi", by_rule=1)
+        if up or down or rule_up or rule_down:
+            changes.append({"code": code, "name": prog.name, "baru_layak": up, "tidak_layak_lagi": down,
+                            "aturan_layak": rule_up, "aturan_tidak_layak": rule_down,
+                            "unit": "keluarga" if prog.unit == "household" else "orang"})
     reasons = (
-        ch.groupby(["program", "change_kind", "reasons_after"], as_index=False)["units"].sum()
-        .sort_values(["program", "change_kind", "units", "reasons_after"], ascending=[True, True, False, True])
+        ch.groupby(["program", "change_kind", "by_rule", "reasons_after"], as_index=False)["units"].sum()
+        .sort_values(["program", "change_kind", "by_rule", "units", "reasons_after"],
+                     ascending=[True, True, True, False, True])
     )
     change_reasons = [
         {"program": r.program, "program_name": programs[r.program].name if r.program in programs else r.program,
-         "change": CHANGE_LABELS.get(r.change_kind, r.change_kind), "reasons": r.reasons_after, "units": int(r.units)}
+         "change": CHANGE_LABELS.get(r.change_kind, r.change_kind)
+         + (" (perubahan aturan)" if int(r.by_rule) else ""),
+         "reasons": r.reasons_after, "reasons_words": reason_words(r.reasons_after), "units": int(r.units)}
         for r in reasons.itertuples()
     ]
 
@@ -314,6 +433,8 @@ def summary_figures(data: PeriodData, config, scope: Scope) -> dict:
             "share_of_households": share(extreme, int(reg["households"].sum())),
         },
         "coverage": coverage,
+        "extreme_section": extreme_section,
+        "rtlh_backlog": backlog,
         "coverage_any": {"households": any_program, "share": share(any_program, extreme),
                          "none": max(extreme - any_program, 0)},
         "programs": program_rows,
@@ -321,7 +442,11 @@ def summary_figures(data: PeriodData, config, scope: Scope) -> dict:
         "changes": changes,
         "change_reasons": change_reasons,
         "changes_total": {"baru_layak": sum(c["baru_layak"] for c in changes),
-                          "tidak_layak_lagi": sum(c["tidak_layak_lagi"] for c in changes)},
+                          "tidak_layak_lagi": sum(c["tidak_layak_lagi"] for c in changes),
+                          # keluarga and orang are never added together in what a reader sees
+                          **{f"{k}_{u}": sum(c[k] for c in changes if c["unit"] == u)
+                             for k in ("baru_layak", "tidak_layak_lagi", "aturan_layak", "aturan_tidak_layak")
+                             for u in ("keluarga", "orang")}},
         "graduation": {
             "households": e_sum("eligible_units", period=p, program=GRADUATION_PROGRAM),
             "previous": e_sum("eligible_units", period=pp, program=GRADUATION_PROGRAM) if has_prev else None,
@@ -336,8 +461,15 @@ def summary_figures(data: PeriodData, config, scope: Scope) -> dict:
         "review_open": int(scope.select(data.review)["open_items"].sum()),
         "areas": _area_rows(data, scope, has_prev),
         "kelurahan_rows": _area_rows(data, scope, has_prev, by="kelurahan"),
+        "no_kelurahan_label": NO_KELURAHAN,
+        "rule_set_version": config.programs.rule_set_version,
         "trend": _trend(data, scope),
     }
+    from tkpk.reports.budget import budget_figures
+
+    figures["budget"] = budget_figures(data, config, scope)
+    figures["areas_total"] = area_total(figures["areas"])
+    figures["kelurahan_total"] = area_total(figures["kelurahan_rows"])
     if scope.kind == "kota":
         figures["scorecard"] = scorecard(data, config)
         figures["scorecard_summary"] = _scorecard_summary(figures["scorecard"])
@@ -359,10 +491,15 @@ def _area_rows(data: PeriodData, scope: Scope, has_prev: bool, *, by: str | None
     areas = areas[[key, name_col] + (["kecamatan"] if by == "kelurahan" else [])].drop_duplicates(key)
     p, pp = str(data.period), str(data.period.previous())
 
+    lost: dict[str, int] = {}  # what has no (known) kelurahan: the `tanpa kelurahan` row
+
     def by_area(frame: pd.DataFrame, column: str, **where) -> pd.Series:
         for k, v in where.items():
             frame = frame[frame[k] == v]
-        return frame.groupby(key)[column].sum()
+        frame = scope.select(frame)
+        known = frame[key].isin(areas[key])
+        lost[column + repr(sorted(where.items()))] = int(frame.loc[~known, column].sum()) if len(frame) else 0
+        return frame[known].groupby(key)[column].sum()
 
     table = areas.set_index(key)
     table["households"] = by_area(data.registry, "households")
@@ -377,22 +514,62 @@ def _area_rows(data: PeriodData, scope: Scope, has_prev: bool, *, by: str | None
     table["tidak_layak_lagi"] = by_area(data.changes, "units", change_kind="tidak_layak_lagi")
     table["proposals"] = by_area(data.proposals, "households")
     table["graduation"] = by_area(data.eligibility, "eligible_units", period=p, program=GRADUATION_PROGRAM)
+    families = data.families if data.families is not None else pd.DataFrame(
+        columns=["kode_kelurahan", "kode_kecamatan", "category", "households", "not_found"])
+    table["exclusion_households"] = by_area(families, "households", category="exclusion", period=p)
+    table["inclusion_households"] = by_area(families, "households", category="inclusion", period=p)
+    table["not_found"] = by_area(families, "not_found", category="inclusion", period=p)
+    extreme = data.extreme if data.extreme is not None else pd.DataFrame(
+        columns=["kode_kelurahan", "kode_kecamatan", "persons"])
+    table["extreme_persons"] = by_area(extreme, "persons")
     table = table.fillna(0)
     rows = []
     for code, r in table.sort_index().iterrows():
         row = {"code": code, "name": r[name_col]}
         if by == "kelurahan":
             row["kecamatan"] = r["kecamatan"]
-        for col in ("households", "persons", "extreme_poor", "exclusion", "exclusion_rupiah", "inclusion",
-                    "inclusion_rupiah", "baru_layak", "tidak_layak_lagi", "proposals", "graduation"):
+        for col in AREA_COLUMNS:
             row[col] = int(r[col])
         row["extreme_poor_delta"] = int(r["extreme_poor"] - r["extreme_poor_prev"]) if has_prev else None
         rows.append(row)
+    tanpa = {"code": None, "name": NO_KELURAHAN, "extreme_poor_delta": None}
+    if by == "kelurahan":
+        tanpa["kecamatan"] = None
+    names = {"households": ("households", []), "persons": ("persons", []),
+             "extreme_poor": ("eligible_units", [("period", p), ("program", EXTREME_PROGRAM)]),
+             "exclusion": ("units", [("category", "exclusion"), ("period", p)]),
+             "exclusion_rupiah": ("rupiah", [("category", "exclusion"), ("period", p)]),
+             "inclusion": ("units", [("category", "inclusion"), ("period", p)]),
+             "inclusion_rupiah": ("rupiah", [("category", "inclusion"), ("period", p)]),
+             "baru_layak": ("units", [("change_kind", "baru_layak")]),
+             "tidak_layak_lagi": ("units", [("change_kind", "tidak_layak_lagi")]),
+             "proposals": ("households", []),
+             "graduation": ("eligible_units", [("period", p), ("program", GRADUATION_PROGRAM)]),
+             "exclusion_households": ("households", [("category", "exclusion"), ("period", p)]),
+             "inclusion_households": ("households", [("category", "inclusion"), ("period", p)]),
+             "not_found": ("not_found", [("category", "inclusion"), ("period", p)]),
+             "extreme_persons": ("persons", [])}
+    for col, (source, where) in names.items():
+        tanpa[col] = lost.get(source + repr(sorted(where)), 0) if col not in ("households", "persons",
+                                                                               "proposals", "extreme_persons") else 0
+    if any(tanpa[c] for c in AREA_COLUMNS):
+        rows.append(tanpa)
     return rows
+
+
+AREA_COLUMNS = ("households", "persons", "extreme_poor", "exclusion", "exclusion_rupiah", "inclusion",
+                "inclusion_rupiah", "baru_layak", "tidak_layak_lagi", "proposals", "graduation",
+                "exclusion_households", "inclusion_households", "not_found", "extreme_persons")
+
+
+def area_total(rows: list[dict]) -> dict:
+    """The total row of an area table (the `tanpa kelurahan` row included): equal to the report's headline."""
+    return {"code": None, "name": "Jumlah", **{c: sum(r[c] for r in rows) for c in AREA_COLUMNS}}
 
 
 def _trend(data: PeriodData, scope: Scope) -> list[dict]:
     elig, tgt = Sums(scope.select(data.eligibility)), Sums(scope.select(data.targeting))
+    fam = Sums(scope.select(data.families)) if data.families is not None and "period" in data.families else None
     out = []
     for p in data.periods_with_data:
         out.append({
@@ -403,6 +580,9 @@ def _trend(data: PeriodData, scope: Scope) -> list[dict]:
             "inclusion": tgt("units", period=p, category="inclusion"),
             "exclusion_rupiah": tgt("rupiah", period=p, category="exclusion"),
             "inclusion_rupiah": tgt("rupiah", period=p, category="inclusion"),
+            # families (each once), as the headline counts them
+            "exclusion_households": fam("households", period=p, category="exclusion") if fam else None,
+            "inclusion_households": fam("households", period=p, category="inclusion") if fam else None,
         })
     return out
 
@@ -604,3 +784,55 @@ def opd_figures(data: PeriodData, config, opd, findings: pd.DataFrame) -> dict |
         },
         "all_accepted": all(s["status"] == "diterima" for s in submissions),
     }
+
+
+# --- headline figures (kept per sent version; a REVISI names the ones that changed) ----------------------------------
+
+HEADLINE_LABELS = {
+    "extreme_poor": "Keluarga miskin ekstrem",
+    "extreme_persons": "Jiwa dalam keluarga miskin ekstrem",
+    "exclusion_households": "Keluarga dengan kesalahan eksklusi",
+    "exclusion_rupiah": "Nilai kesalahan eksklusi per tahun",
+    "inclusion_households": "Keluarga dengan kesalahan inklusi",
+    "inclusion_rupiah": "Nilai kesalahan inklusi per tahun",
+    "not_found": "Penerima tidak ditemukan di registri",
+    "rtlh_backlog": "Antrean RTLH (rumah)",
+    "graduation": "Kandidat graduasi PKH",
+    "proposals": "Usulan keluarga baru",
+    "rows_total": "Baris dikirim",
+    "rows_accepted": "Baris diterima",
+    "findings": "Temuan kualitas data",
+}
+
+
+def headline_figures(figures: dict) -> dict[str, int]:
+    """The few figures a reader takes from a report, by code (summaries and OPD feedback)."""
+    if "targeting_total" in figures:
+        t = figures["targeting_total"]
+        return {
+            "extreme_poor": figures["extreme_poor"]["households"],
+            "extreme_persons": figures["extreme_section"]["persons"],
+            "exclusion_households": t["exclusion_households"], "exclusion_rupiah": t["exclusion_rupiah_yearly"],
+            "inclusion_households": t["inclusion_households"], "inclusion_rupiah": t["inclusion_rupiah_yearly"],
+            "not_found": t["inclusion_not_found"], "rtlh_backlog": figures["rtlh_backlog"]["households"],
+            "graduation": figures["graduation"]["households"], "proposals": figures["proposals"]["households"],
+        }
+    subs = figures.get("submissions", [])
+    totals = figures.get("totals", {})
+    return {
+        "rows_total": sum(int(s.get("rows_total") or 0) for s in subs),
+        "rows_accepted": sum(int(s.get("rows_accepted") or 0) for s in subs),
+        "findings": sum(int(v or 0) for v in totals.values()),
+    }
+
+
+def headline_changes(before: dict | None, after: dict | None) -> list[dict]:
+    """[{label, old, new, rupiah}] for the headline figures that differ between two sent versions."""
+    if not before or not after:
+        return []
+    out = []
+    for code, label in HEADLINE_LABELS.items():
+        if code in after and code in before and before[code] != after[code]:
+            out.append({"code": code, "label": label, "old": before[code], "new": after[code],
+                        "rupiah": code.endswith("_rupiah")})
+    return out

@@ -1,6 +1,6 @@
 """Indonesian number, money, percentage and date formats for reports, charts and spreadsheets.
 
-`6.562`, `Rp 2.400.000`, `1,08%`, `5 November 2026`: Babel's CLDR data for locale `id`, so the separators are the
+`6.562`, `Rp2.400.000` (tables) and `Rp1,61 miliar` (headlines), `1,08%`, `5 November 2026`: Babel's CLDR data for locale `id`, so the separators are the
 ones an Indonesian reader expects. Used by the templates (as Jinja filters), the charts and the e-mail text part.
 """
 
@@ -30,20 +30,23 @@ def desimal(value: object, digits: int = 1) -> str:
 
 
 def rupiah(value: object) -> str:
-    """`Rp 2.400.000` (whole rupiah, as budgets are written)."""
+    """`Rp1.607.700.800` (whole rupiah, as budgets are written; PUEBI: no space after Rp) for tables."""
     if value is None or value != value:
         return DASH
-    return f"Rp {angka(value)}"
+    v = round(float(value))
+    return f"−Rp{angka(-v)}" if v < 0 else f"Rp{angka(v)}"
 
 
 def rupiah_singkat(value: object) -> str:
-    """Short form for chart labels and headlines: `Rp 2,4 jt`, `Rp 1,2 M`."""
+    """Short form for headlines and chart labels: `Rp1,61 miliar`, `Rp2,4 juta`, `Rp500 ribu`."""
     if value is None or value != value:
         return DASH
     v = float(value)
-    for limit, suffix in ((1e12, "T"), (1e9, "M"), (1e6, "jt"), (1e3, "rb")):
+    sign = "−" if v < 0 else ""
+    for limit, suffix in ((1e12, "triliun"), (1e9, "miliar"), (1e6, "juta"), (1e3, "ribu")):
         if abs(v) >= limit:
-            return f"Rp {desimal(v / limit, 1)} {suffix}"
+            number = format_decimal(round(abs(v) / limit, 2), format="#,##0.##", locale=LOCALE)
+            return f"{sign}Rp{number} {suffix}"
     return rupiah(v)
 
 

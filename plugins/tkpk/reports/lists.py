@@ -1,5 +1,7 @@
-"""By-name follow-up lists (PERSONAL DATA): exclusion errors, the BPJS Ketenagakerjaan quota list, PKH graduation
-candidates and kelurahan proposals, for one report scope.
+"""By-name follow-up lists (PERSONAL DATA): kesalahan eksklusi, kesalahan inklusi (input for usul nonaktif in
+SIKS-NG), the BPJS Ketenagakerjaan quota list, PKH graduation candidates and kelurahan proposals, for one report scope.
+Reasons are written out in words; every list ends with the empty field-check columns of the `kelurahan_verval`
+submission type (VERVAL_COLUMNS), so a list filled in the field and sent back loads as that type.
 
 Only recipients with `pii: true` in recipients.yaml receive them, only as an XLSX attachment, never in a body. They
 are built from the warehouse when a message is sent and are not saved under var/reports (the warehouse and the raw
@@ -21,7 +23,16 @@ from tkpk.reports.figures import (
     Scope,
     content_hash,
 )
+from tkpk.reports.reasons import reason_words
 from tkpk.reports.xlsx import Column, Sheet, write_workbook
+
+# named exactly like the columns of the kelurahan_verval submission type (issue #16)
+VERVAL_COLUMNS = ("hasil_verifikasi", "tanggal_kunjungan", "petugas", "foto_rumah", "foto_lain", "catatan")
+# measured: xlsxwriter output of a by-name sheet (NIKs, names, addresses, empty verval columns) is ~4.4 bytes per
+# cell; 6 errs on the large side, so a list is judged too large before the workbook is written (province: 5.5 M
+# cells, 30 s of writing for nothing). Near the limit the exact size is still checked after writing.
+BYTES_PER_CELL = 6
+BYTES_BASE, BYTES_PER_SHEET = 16_384, 2_048  # styles, document properties, one sheet's XML skeleton
 
 MATCH_LABELS = {
     "new": "Baru (belum ada di registri)",
@@ -72,6 +83,10 @@ def pii_sheets(conn, sql_dir: Path, data: PeriodData, config, scope: Scope) -> l
     proposal_params = {k: v for k, v in params.items() if k != "snapshot_id"}
     proposals = _names(query(conn, sql_dir, "list_proposals", proposal_type=PROPOSAL_TYPE, **proposal_params),
                        data, config)
+    inclusion = _names(query(conn, sql_dir, "list_inclusion", **params), data, config)
+    for frame, column in ((exclusion, "reason"), (inclusion, "reason"), (bpjs, "reasons"), (graduation, "reasons")):
+        if not frame.empty:
+            frame["reason_words"] = frame[column].map(reason_words)
     if not bpjs.empty:
         eligible = bpjs["eligible"].astype(bool)
         bpjs["quota_status"] = eligible.map({True: "Dalam kuota", False: "Daftar tunggu"})
@@ -79,7 +94,7 @@ def pii_sheets(conn, sql_dir: Path, data: PeriodData, config, scope: Scope) -> l
     if not proposals.empty:
         proposals["match_label"] = proposals["match_status"].map(MATCH_LABELS).fillna(proposals["match_status"])
     note = "RAHASIA - berisi data pribadi (UU 27/2022). Hanya untuk tindak lanjut dinas; jangan diteruskan."
-    return _base_sheets(exclusion, bpjs, graduation, proposals, note) + _verval_sheets(conn, sql_dir, data, config,
+    return _base_sheets(exclusion, inclusion, bpjs, graduation, proposals, note) + _verval_sheets(conn, sql_dir, data, config,
                                                                                         scope)
 
 
@@ -92,40 +107,65 @@ def _verval_sheets(conn, sql_dir: Path, data: PeriodData, config, scope: Scope) 
     return verval_lists(conn, sql_dir, data, config, scope, _names)
 
 
-def _base_sheets(exclusion, bpjs, graduation, proposals, note: str) -> list[Sheet]:
+def _base_sheets(exclusion, inclusion, bpjs, graduation, proposals, note: str) -> list[Sheet]:
     return [
-        Sheet("Exclusion error", "Layak tetapi belum menerima bantuan (exclusion error)", [
+        Sheet("Kesalahan eksklusi", "Layak tetapi belum menerima bantuan (kesalahan eksklusi)", [
             Column("program_name", "Program"), Column("kecamatan", "Kecamatan"), Column("kelurahan", "Kelurahan"),
             Column("nama", "Nama (kepala keluarga untuk program keluarga)"), Column("nik", "NIK", "nik"),
             Column("no_kk", "No KK", "nik"), Column("desil", "Desil", "int"), Column("alamat", "Alamat"),
             Column("rt", "RT"), Column("rw", "RW"), Column("rupiah", "Nilai bantuan per tahun", "rupiah"),
-            Column("reason", "Alasan layak"),
+            Column("reason_words", "Alasan layak"), *_verval(),
         ], _records(exclusion), note=note),
+        Sheet("Kesalahan inklusi", "Menerima tetapi tidak layak (kesalahan inklusi): bahan usul nonaktif SIKS-NG", [
+            Column("program_name", "Program"), Column("kecamatan", "Kecamatan"), Column("kelurahan", "Kelurahan"),
+            Column("nama", "Nama (kepala keluarga untuk program keluarga)"), Column("nik", "NIK", "nik"),
+            Column("no_kk", "No KK", "nik"), Column("desil", "Desil", "int"), Column("alamat", "Alamat"),
+            Column("rt", "RT"), Column("rw", "RW"), Column("rupiah", "Nilai bantuan per tahun", "rupiah"),
+            Column("reason_words", "Alasan tidak layak"), *_verval(),
+        ], _records(inclusion), note=note),
         Sheet("Kuota BPJS TK", "Kuota BPJS Ketenagakerjaan pekerja informal: urutan rekomendasi per kelurahan", [
             Column("kecamatan", "Kecamatan"), Column("kelurahan", "Kelurahan"), Column("quota_rank", "Peringkat", "int"),
             Column("quota_status", "Status kuota"), Column("enrolled_label", "Sudah terdaftar"),
             Column("nama", "Nama"), Column("nik", "NIK", "nik"), Column("jenis_kelamin", "L/P"),
             Column("tanggal_lahir", "Tanggal lahir", "date"), Column("no_kk", "No KK", "nik"),
-            Column("desil", "Desil", "int"), Column("reasons", "Alasan"),
+            Column("desil", "Desil", "int"), Column("reason_words", "Alasan"), *_verval(),
         ], _records(bpjs), note=note),
         Sheet("Kandidat graduasi", "Kandidat graduasi PKH (perlu diverifikasi)", [
             Column("kecamatan", "Kecamatan"), Column("kelurahan", "Kelurahan"), Column("nama", "Kepala keluarga"),
             Column("nik", "NIK", "nik"), Column("no_kk", "No KK", "nik"), Column("desil", "Desil", "int"),
-            Column("alamat", "Alamat"), Column("rt", "RT"), Column("rw", "RW"), Column("reasons", "Alasan"),
+            Column("alamat", "Alamat"), Column("rt", "RT"), Column("rw", "RW"), Column("reason_words", "Alasan"),
+            *_verval(),
         ], _records(graduation), note=note),
         Sheet("Usulan kelurahan", "Usulan keluarga baru dari kelurahan dan hasil pencocokan dengan registri", [
             Column("kelurahan", "Kelurahan"), Column("no_kk", "No KK", "nik"), Column("nama", "Nama"),
             Column("nik", "NIK", "nik"), Column("jenis_kelamin", "L/P"), Column("tanggal_lahir", "Tanggal lahir", "date"),
             Column("match_label", "Hasil pencocokan"), Column("source_file", "Berkas"),
-            Column("excel_row", "Baris Excel", "int"),
+            Column("excel_row", "Baris Excel", "int"), *_verval(),
         ], _records(proposals), note=note),
     ]
+
+
+def _verval() -> list[Column]:
+    """The empty field-check columns, headed by their exact kelurahan_verval names."""
+    return [Column(name, name) for name in VERVAL_COLUMNS]
+
+
+def estimated_bytes(sheets: list[Sheet]) -> int:
+    """The workbook's size estimated from its cell count, before writing it."""
+    cells = sum(len(s.rows) * len(s.columns) for s in sheets)
+    return BYTES_BASE + BYTES_PER_SHEET * len(sheets) + cells * BYTES_PER_CELL
 
 
 def sheets_hash(sheets: list[Sheet]) -> str:
     return content_hash([{"name": s.name, "rows": s.rows} for s in sheets])
 
 
-def pii_workbook(conn, sql_dir: Path, data: PeriodData, config, scope: Scope, title: str) -> bytes:
-    """XLSX bytes with full NIK/No KK (the lists' hash is `build_reports`' business: `sheets_hash`)."""
-    return write_workbook(pii_sheets(conn, sql_dir, data, config, scope), pii=True, title=title)
+def pii_workbook(conn, sql_dir: Path, data: PeriodData, config, scope: Scope, title: str,
+                 max_bytes: int | None = None) -> bytes | int:
+    """XLSX bytes with full NIK/No KK (the lists' hash is `build_reports`' business: `sheets_hash`); or, when the
+    estimated size already exceeds `max_bytes`, that estimate (int) and no workbook."""
+    sheets = pii_sheets(conn, sql_dir, data, config, scope)
+    estimate = estimated_bytes(sheets)
+    if max_bytes is not None and estimate > max_bytes:
+        return estimate
+    return write_workbook(sheets, pii=True, title=title)

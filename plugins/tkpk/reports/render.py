@@ -77,11 +77,31 @@ def render_text(templates_dir: Path, name: str, **context) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
-def with_revision(html: str, text: str, revision: int) -> tuple[str, str]:
-    """The REVISI banner goes in only when the report is a revision of one already sent."""
+def _change_text(change: dict) -> str:
+    from tkpk.reports.format import angka, rupiah
+
+    fmt = rupiah if change["rupiah"] else angka
+    return f"{change['label']}: {fmt(change['old'])} → {fmt(change['new'])}"
+
+
+def with_revision(html: str, text: str, revision: int, changes: list[dict] | None = None) -> tuple[str, str]:
+    """The REVISI banner goes in only when the report is a revision of one already sent; it names the headline
+    figures that changed since the version the reader got (old -> new, `tkpk.reports.figures.headline_changes`)."""
     if revision <= 0:
         return html.replace(REVISION_MARKER, ""), text
-    return html.replace(REVISION_MARKER, REVISION_BANNER), REVISION_TEXT + text
+    banner, plain = REVISION_BANNER, REVISION_TEXT
+    if changes:
+        from html import escape
+
+        items = "".join(f"<li>{escape(_change_text(c))}</li>" for c in changes)
+        banner = banner.replace("</td></tr>", '<br><strong>Angka utama yang berubah:</strong>'
+                                f'<ul style="margin: 4px 0 0 0; padding-left: 18px;">{items}</ul></td></tr>')
+        plain = plain.rstrip("\n") + "\nAngka utama yang berubah:\n" + "".join(
+            f"- {_change_text(c)}\n" for c in changes) + "\n"
+    elif changes is not None:
+        banner = banner.replace("</td></tr>", " Angka utama tidak berubah; rincian atau daftar nama yang berubah.</td></tr>")
+        plain = plain.rstrip("\n") + "\nAngka utama tidak berubah; rincian atau daftar nama yang berubah.\n\n"
+    return html.replace(REVISION_MARKER, banner), plain + text
 
 
 def subject(title: str, period_label: str, revision: int = 0) -> str:

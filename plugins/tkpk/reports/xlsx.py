@@ -89,7 +89,7 @@ def write_workbook(sheets: list[Sheet], *, pii: bool, title: str) -> bytes:
         "text_quoted": wb.add_format({**base, "quote_prefix": True}),
         "nik": wb.add_format({**base, "num_format": "@"}),
         "int": wb.add_format({**base, "num_format": "#,##0"}),
-        "rupiah": wb.add_format({**base, "num_format": '"Rp "#,##0'}),
+        "rupiah": wb.add_format({**base, "num_format": '"Rp"#,##0'}),
         "percent": wb.add_format({**base, "num_format": "0.00%"}),
         "date": wb.add_format({**base, "num_format": "dd/mm/yyyy"}),
     }

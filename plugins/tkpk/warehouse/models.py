@@ -478,6 +478,8 @@ class SendLog(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[str | None] = mapped_column(String(250))  # the run that sent it (a resend counts once per run)
+    # the headline figures of the version sent (code -> value): a REVISI names what changed since (issue #12)
+    headline: Mapped[dict | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_send_log_key", "period", "report", "recipient"),)
 
