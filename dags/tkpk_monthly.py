@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from tkpk_airflow import (
     alert_run_failure,
     default_args,
     execution_timeout,
     infrastructure_failed,
+    monthly_deadline,
     poke_interval,
     registry_asset,
     rejected,
@@ -76,6 +78,7 @@ def _period() -> dict:
     dagrun_timeout=timedelta(hours=6),
     default_args=default_args(),
     on_failure_callback=alert_run_failure,  # ONE alert per failed run; tasks only record what failed
+    deadline=monthly_deadline(),  # alert when not finished by finish_by_hour WIB (opds.yaml) on day 10
     tags=["tkpk", "monthly"],
     doc_md=DOC_MD,
     params={
@@ -268,10 +271,26 @@ def tkpk_monthly():
         from tkpk.pipeline import finish_run
 
         info = _period()
-        summary = finish_run(settings(), info["run_id"])
+        sent = get_current_context()["ti"].xcom_pull(task_ids="send_reports")
+        summary = finish_run(settings(), info["run_id"], complete=sent is not None)
         for line in summary["lines"]:
             log.info(line)
         return summary["counts"]
+
+    @task.short_circuit(execution_timeout=execution_timeout("next_rebuild"))
+    def next_rebuild() -> str | None:
+        """A later month marked for rebuild because an earlier month was revised after it ran: its period, so the
+        next task triggers a run of it (it queues behind this run; max_active_runs=1). None skips the trigger."""
+        from tkpk.pipeline import next_rebuild as pending
+
+        period = pending(settings())
+        if period:
+            log.info("Periode %s ditandai untuk dihitung ulang (bulan sebelumnya direvisi); run baru dipicu", period)
+        return period
+
+    rebuild_later_month = TriggerDagRunOperator(
+        task_id="rebuild_later_month", trigger_dag_id="tkpk_monthly", execution_timeout=execution_timeout("default"),
+        conf={"period": "{{ ti.xcom_pull(task_ids='next_rebuild') }}"}, wait_for_completion=False)
 
     info = resolve_period()
     found = discover(info)
@@ -286,7 +305,7 @@ def tkpk_monthly():
     sent = send_reports(built)
     # wave/15's approval task goes between these two: build_reports >> approve >> send_reports.
     built >> sent
-    sent >> summarize()
+    sent >> summarize() >> next_rebuild() >> rebuild_later_month
     [gate, linked, decided, built, sent] >> check_outputs()
 
 

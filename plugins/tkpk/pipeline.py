@@ -28,6 +28,7 @@ from tkpk.warehouse import audit, session_scope
 from tkpk.warehouse.models import (
     EligibilityDecision,
     ExpectedSubmission,
+    PeriodRebuild,
     PersonLink,
     PipelineRun,
     SubmissionBatch,
@@ -95,8 +96,14 @@ def ensure_earlier_runs_finished(settings: Settings, period: str, run_id: str, *
             f"(--max-active-runs 1).")
 
 
-def finish_run(settings: Settings, run_id: str) -> dict:
-    """Close the run record and return the summary lines (Indonesian) and counts for the last task's log."""
+def finish_run(settings: Settings, run_id: str, *, complete: bool = False) -> dict:
+    """Close the run record and return the summary lines (Indonesian) and counts for the last task's log.
+    `complete`: the run sent its reports. Then a revision propagates (`mark_later_months`) and this month's own
+    rebuild mark, if any, is closed."""
+    rebuild = {"marked": [], "rebuilt": False}
+    if complete:
+        rebuild["marked"] = mark_later_months(settings, run_id)
+        rebuild["rebuilt"] = close_rebuild(settings, run_id)
     with session_scope(settings.database_url) as s:
         run = s.get(PipelineRun, run_id)
         if run is None:
@@ -145,7 +152,58 @@ def finish_run(settings: Settings, run_id: str) -> dict:
         f"baru {counts['links'].get('new', 0)}",
         "  layak: " + (", ".join(f"{k} {v}" for k, v in sorted(counts["eligible"].items())) or "-"),
     ]
+    if rebuild["marked"]:
+        lines.append(f"  bulan sesudahnya ditandai untuk dihitung ulang: {', '.join(rebuild['marked'])}")
+    if rebuild["rebuilt"]:
+        lines.append("  bulan ini dihitung ulang karena bulan sebelumnya direvisi")
+    counts["rebuild_marked"] = rebuild["marked"]
     return {"counts": counts, "lines": lines}
+
+
+def mark_later_months(settings: Settings, run_id: str) -> list[str]:
+    """A run that accepted new data for its month revises it; every later month that already ran depends on it
+    twice (its eligibility reads events of every earlier period, its report compares with the month before), so
+    those months are marked for rebuild (events, eligibility, reports; linkage does not depend on other months).
+    A month already marked and not yet rebuilt is not marked twice. Returns the months marked."""
+    now = datetime.now(UTC)
+    with session_scope(settings.database_url) as s:
+        run = s.get(PipelineRun, run_id)
+        if run is None:
+            return []
+        revised = s.scalar(select(func.count()).select_from(SubmissionBatch).where(
+            SubmissionBatch.period == run.period, SubmissionBatch.run_id == run_id,
+            SubmissionBatch.status == "accepted")) or 0
+        if not revised:
+            return []
+        later = set(s.scalars(select(PipelineRun.period).where(
+            PipelineRun.period > run.period, PipelineRun.state == "finished")))
+        open_ = set(s.scalars(select(PeriodRebuild.period).where(PeriodRebuild.rebuilt_at.is_(None))))
+        marked = sorted(later - open_)
+        for period in marked:
+            s.add(PeriodRebuild(period=period, because_of=run.period, requested_at=now, requested_by=run_id))
+        if marked:
+            audit(s, actor=run_id, action="mark_rebuild", period=run.period, months=marked)
+    return marked
+
+
+def close_rebuild(settings: Settings, run_id: str) -> bool:
+    """This run rebuilt its month (reports sent): close the month's open rebuild marks. Returns whether any."""
+    now = datetime.now(UTC)
+    with session_scope(settings.database_url) as s:
+        run = s.get(PipelineRun, run_id)
+        if run is None:
+            return False
+        marks = s.scalars(select(PeriodRebuild).where(PeriodRebuild.period == run.period,
+                                                      PeriodRebuild.rebuilt_at.is_(None))).all()
+        for mark in marks:
+            mark.rebuilt_at, mark.rebuilt_by = now, run_id
+        return bool(marks)
+
+
+def next_rebuild(settings: Settings) -> str | None:
+    """The earliest month still marked for rebuild (the DAG triggers a run of it), or None."""
+    with session_scope(settings.database_url) as s:
+        return s.scalar(select(func.min(PeriodRebuild.period)).where(PeriodRebuild.rebuilt_at.is_(None)))
 
 
 class LoadsIncomplete(RuntimeError):
@@ -207,12 +265,12 @@ def _runs_dir(settings: Settings, run_id: str):
 
 
 def record_failure(settings: Settings, *, run_id: str, task_id: str, map_index: int = -1, error_type: str,
-                   error: str, kind: str = "infrastructure") -> None:
+                   error: str, kind: str = "infrastructure", period: str | None = None) -> None:
     """Note that a task of this run failed for good (after its retries). `kind`: infrastructure | rejected | gate.
     `error` must already be one masked line. Kept on disk: the warehouse may be what failed."""
     folder = _runs_dir(settings, run_id)
     folder.mkdir(parents=True, exist_ok=True)
-    entry = dict(task_id=task_id, map_index=map_index, kind=kind, error_type=error_type, error=error,
+    entry = dict(task_id=task_id, map_index=map_index, kind=kind, error_type=error_type, error=error, period=period,
                  what=describe_failure(task_id, error_type), at=datetime.now(UTC).isoformat())
     with open(folder / "failures.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps(entry) + "\n")
@@ -247,3 +305,27 @@ def resume_steps(dag_id: str, run_id: str, period: str | None, failures: list[di
                  f"--conf '{{\"period\": \"{when}\"}}'")
     steps.append(f"Periksa hasilnya: tkpk status --period {when}")
     return steps
+
+
+def overdue_alert(settings: Settings, smtp, *, dag_id: str, run_id: str, run_type: str, state: str,
+                  logical_date, conf: dict | None, finish_by_hour: int, config=None) -> bool:
+    """The deadline alert: the monthly run has not finished by `finish_by_hour` WIB on its day. Sent only for a
+    scheduled or manual run still going (a failed run has had its failure alert; a backfill of past months is
+    overdue by construction). Returns whether an alert was sent."""
+    from tkpk.notify.alert import send_failure_alert
+
+    if run_type == "backfill" or state not in ("running", "queued"):
+        return False
+    when = datetime.fromisoformat(logical_date) if isinstance(logical_date, str) else logical_date
+    period = str(reporting_period(when, override=(conf or {}).get("period") or None))
+    message = (f"Run {dag_id} periode {period} belum selesai pada pukul {finish_by_hour:02d}.00 WIB; laporan belum "
+               "terkirim. Mungkin masih berjalan lambat, menunggu bulan sebelumnya, atau tergantung.")
+    send_failure_alert(settings, smtp, dag_id=dag_id, task_id="belum_selesai", period=period, error=message,
+                       run_id=run_id, config=config,
+                       failures=[{"task_id": "run", "what": "belum selesai sampai batas waktu", "error": message}],
+                       resume=[f"Airflow UI: DAG {dag_id} > run {run_id}: lihat tugas yang masih berjalan atau "
+                               "menunggu (kuning/abu-abu) dan lognya.",
+                               "Bila sebuah tugas tergantung: tandai gagal (Mark Failed), lalu Clear tugas itu "
+                               "dengan 'Downstream'.",
+                               f"Periksa hasilnya: tkpk status --period {period}"])
+    return True

@@ -24,6 +24,14 @@ def monthly_cron(config_dir: Path | None = None) -> str:
     return f"0 7 {day} * *"
 
 
+def finish_within(config_dir: Path | None = None):
+    """How long after its 07:00 start the monthly run must have finished: until `finish_by_hour` (WIB) that day."""
+    from datetime import timedelta
+
+    hour = int(_opds_yaml(config_dir).get("finish_by_hour", 17))
+    return timedelta(hours=hour - 7)
+
+
 def opd_codes(config_dir: Path | None = None, reference_dir: Path | None = None) -> list[str]:
     """Configured OPD codes, then one `kel-<code>` per kelurahan when kelurahan submissions are enabled."""
     data = _opds_yaml(config_dir)

@@ -187,7 +187,8 @@ def record_failure(context) -> None:
         else "infrastructure"
     try:
         record(_plain_settings(), run_id=ti.run_id, task_id=ti.task_id, map_index=getattr(ti, "map_index", -1),
-               error_type=type(exc).__name__ if exc else "", error=_masked_line(exc), kind=kind)
+               error_type=type(exc).__name__ if exc else "", error=_masked_line(exc), kind=kind,
+               period=_period_of(context))
     except Exception:  # noqa: BLE001 - the task has failed already; the run alert still names it
         log.exception("Kegagalan tugas tidak tercatat")
 
@@ -215,7 +216,7 @@ def alert_run_failure(context) -> None:
     ti = context.get("task_instance") or context.get("ti")
     if not failures and ti is not None:
         failures = [{"task_id": ti.task_id, "what": "tugas gagal", "error": _masked_line(context.get("exception"))}]
-    period = _period_of(context)
+    period = _period_of(context) or next((f.get("period") for f in failures if f.get("period")), None)
     first = failures[0] if failures else {"task_id": "run", "error": str(context.get("reason") or "")}
     try:
         from tkpk.notify import send_failure_alert
@@ -225,6 +226,35 @@ def alert_run_failure(context) -> None:
                            resume=resume_steps(dag_id, run_id, period, failures))
     except Exception:  # noqa: BLE001 - kept for later delivery (SMTP down) or logged; the run is red either way
         log.exception("Peringatan kegagalan run tidak dapat dikirim sekarang")
+
+
+def monthly_deadline():
+    """The Deadline Alert of tkpk_monthly (Airflow 3.3, experimental): not finished by `finish_by_hour` WIB
+    (opds.yaml) on the run's day -> `deadline_missed` runs on the executor and alerts the stewards once."""
+    from airflow.sdk.definitions.callback import SyncCallback
+    from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
+
+    from tkpk.schedule import finish_within
+
+    return DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=finish_within(),
+                         callback=SyncCallback("tkpk_airflow.deadline_missed"), name="tkpk_monthly_finish_by")
+
+
+def deadline_missed(context: dict | None = None, **_kwargs) -> None:
+    """The Deadline Alert's callback (context: the dag_run as the REST API shows it, and the deadline)."""
+    import yaml
+
+    from tkpk.pipeline import overdue_alert
+
+    run = (context or {}).get("dag_run") or {}
+    s = _plain_settings()
+    hour = int((yaml.safe_load((s.config_dir / "opds.yaml").read_text(encoding="utf-8")) or {})
+               .get("finish_by_hour", 17))
+    sent = overdue_alert(s, smtp_settings(), dag_id=run.get("dag_id", "tkpk_monthly"), run_id=run.get("dag_run_id")
+                         or run.get("run_id"), run_type=run.get("run_type", ""), state=run.get("state", ""),
+                         logical_date=run.get("logical_date") or run.get("run_after"), conf=run.get("conf") or {},
+                         finish_by_hour=hour)
+    log.info("Tenggat run terlewati: peringatan %s", "dikirim" if sent else "tidak perlu")
 
 
 def flush_pending_alerts() -> None:
@@ -257,6 +287,7 @@ TASK_TIMEOUTS = {
     "send_reports": 30,  # 45.4 s, plus SMTP backoff (2+4+8 s per message at worst) on a slow server
     "check_outputs": 5,
     "summarize": 5,
+    "next_rebuild": 5,
 }
 DEFAULT_TIMEOUT_MINUTES = 15  # tasks of the small DAGs (registry load: 55 s province; reminders)
 
