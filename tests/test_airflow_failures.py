@@ -244,3 +244,73 @@ def test_database_and_smtp_faults_end_red_then_recover(tmp_path, pg_url):
     finally:
         sink.__exit__(None, None, None)
         get_engine.cache_clear()
+
+
+def test_revising_october_after_november_ran_rebuilds_november_once(tmp_path):
+    """October is revised (Disnaker's corrected file) after November ran: the October run marks November for
+    rebuild and queues a run of it; that run recomputes November's events, eligibility and reports and sends the
+    changed reports once, as [REVISI]; one more run sends nothing."""
+    from sqlalchemy import text
+
+    from tests.test_airflow_run import _drop_last_rows
+    from tkpk.demo import airflow_env
+    from tkpk.notify.mailsink import MailSink
+    from tkpk.registry import load_snapshot
+    from tkpk.warehouse import get_engine, upgrade
+
+    landing = _synthetic_landing(tmp_path / "data", "2026-10", 2)
+    var = tmp_path / "var"
+    (var / "airflow").mkdir(parents=True)
+    url = f"sqlite:///{var / 'warehouse.db'}"
+    upgrade(url)
+    for snapshot in sorted((landing / "registry").iterdir()):
+        load_snapshot(url, str(snapshot), date.fromisoformat(snapshot.name))
+    outbox = tmp_path / "sink"
+    log = tmp_path / "airflow.log"
+    with MailSink(outbox) as sink:
+        env = airflow_env(var, sink.port)
+        env.update(TKPK_VAR_DIR=str(var), TKPK_DATABASE_URL=url, TKPK_LANDING_URL=landing.as_uri(),
+                   TKPK_ARCHIVE_URL=(var / "archive").as_uri(), TKPK_OUTBOX_DIR=str(var / "outbox-files"))
+        assert _airflow(["db", "migrate"], env, log) == 0, log.read_text()[-3000:]
+
+        def run(logical: str, conf: dict | None = None) -> list:
+            before = len(_mail(outbox))
+            args = ["dags", "test", "tkpk_monthly", logical] + (["-c", json.dumps(conf)] if conf else [])
+            _airflow(args, env, log)
+            with sqlite3.connect(var / "airflow" / "airflow.db") as conn:
+                state = conn.execute("SELECT state FROM dag_run WHERE state != 'queued' ORDER BY id DESC "
+                                     "LIMIT 1").fetchone()[0]
+            assert state == "success", log.read_text()[-4000:]
+            return _mail(outbox)[before:]
+
+        def marks() -> list[tuple]:
+            with get_engine(url).connect() as conn:
+                return [tuple(r) for r in conn.execute(text(
+                    "SELECT period, because_of, rebuilt_at IS NOT NULL FROM period_rebuild ORDER BY rebuild_id"))]
+
+        october = run("2026-11-10T00:00:00+00:00")  # the scheduled runs of October and November
+        november = run("2026-12-10T00:00:00+00:00")
+        assert october and november and marks() == []
+
+        folder = landing / "2026-10" / "disnaker"
+        (old,) = [p for p in folder.iterdir() if p.is_file()]
+        _drop_last_rows(old, 2, folder / "Peserta BPJS TK perbaikan.csv")
+        old.unlink()
+        revised = run("2026-12-11T00:00:00+00:00", {"period": "2026-10", "opd": "disnaker"})
+        assert revised and all(m["Subject"].startswith("[REVISI]") and "Oktober 2026" in m["Subject"]
+                               for m in revised), [m["Subject"] for m in revised]
+        assert marks() == [("2026-11", "2026-10", False)]
+        with sqlite3.connect(var / "airflow" / "airflow.db") as conn:
+            queued = [json.loads(c) if isinstance(c, str) else c for (c,) in conn.execute(
+                "SELECT conf FROM dag_run WHERE state = 'queued'")]
+        assert any(str(c).find("2026-11") >= 0 for c in queued), queued  # the rebuild run, queued by the trigger
+
+        rebuilt = run("2026-12-12T00:00:00+00:00", {"period": "2026-11"})  # what the queued run does
+        assert rebuilt, "November's reports compare with October: some must change"
+        assert all(m["Subject"].startswith("[REVISI]") and "November 2026" in m["Subject"] for m in rebuilt), \
+            [m["Subject"] for m in rebuilt]
+        assert max(Counter((m["Subject"], m["Delivered-To"]) for m in rebuilt).values()) == 1
+        assert marks() == [("2026-11", "2026-10", True)]
+
+        assert run("2026-12-13T00:00:00+00:00", {"period": "2026-11"}) == []  # once, not again
+    get_engine.cache_clear()

@@ -308,13 +308,14 @@ def resume_steps(dag_id: str, run_id: str, period: str | None, failures: list[di
 
 
 def overdue_alert(settings: Settings, smtp, *, dag_id: str, run_id: str, run_type: str, state: str,
-                  logical_date, conf: dict | None, finish_by_hour: int, config=None) -> bool:
+                  logical_date, conf: dict | None, finish_by_hour: int, config=None,
+                  created_after_deadline: bool = False) -> bool:
     """The deadline alert: the monthly run has not finished by `finish_by_hour` WIB on its day. Sent only for a
-    scheduled or manual run still going (a failed run has had its failure alert; a backfill of past months is
-    overdue by construction). Returns whether an alert was sent."""
+    scheduled or manual run still going (a failed run has had its failure alert; a backfill of past months, or a
+    run created after its own deadline, is overdue by construction). Returns whether an alert was sent."""
     from tkpk.notify.alert import send_failure_alert
 
-    if run_type == "backfill" or state not in ("running", "queued"):
+    if run_type == "backfill" or created_after_deadline or state not in ("running", "queued"):
         return False
     when = datetime.fromisoformat(logical_date) if isinstance(logical_date, str) else logical_date
     period = str(reporting_period(when, override=(conf or {}).get("period") or None))

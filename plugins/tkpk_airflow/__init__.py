@@ -242,18 +242,26 @@ def monthly_deadline():
 
 def deadline_missed(context: dict | None = None, **_kwargs) -> None:
     """The Deadline Alert's callback (context: the dag_run as the REST API shows it, and the deadline)."""
+    from datetime import datetime
+
     import yaml
 
     from tkpk.pipeline import overdue_alert
 
     run = (context or {}).get("dag_run") or {}
+    deadline = ((context or {}).get("deadline") or {}).get("deadline_time")
+    created = run.get("queued_at") or run.get("run_after")
+    late_born = False
+    if deadline and created:
+        as_dt = [v if isinstance(v, datetime) else datetime.fromisoformat(str(v)) for v in (deadline, created)]
+        late_born = as_dt[1] > as_dt[0]
     s = _plain_settings()
     hour = int((yaml.safe_load((s.config_dir / "opds.yaml").read_text(encoding="utf-8")) or {})
                .get("finish_by_hour", 17))
     sent = overdue_alert(s, smtp_settings(), dag_id=run.get("dag_id", "tkpk_monthly"), run_id=run.get("dag_run_id")
                          or run.get("run_id"), run_type=run.get("run_type", ""), state=run.get("state", ""),
                          logical_date=run.get("logical_date") or run.get("run_after"), conf=run.get("conf") or {},
-                         finish_by_hour=hour)
+                         finish_by_hour=hour, created_after_deadline=late_born)
     log.info("Tenggat run terlewati: peringatan %s", "dikirim" if sent else "tidak perlu")
 
 

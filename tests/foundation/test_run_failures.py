@@ -116,6 +116,8 @@ def test_deadline_alert_only_for_a_run_still_going(settings, tmp_path):
         assert not overdue_alert(settings, smtp, run_id="backfill__x", run_type="backfill", state="running", **common)
         assert not overdue_alert(settings, smtp, run_id="scheduled__x", run_type="scheduled", state="failed",
                                  **common)
+        assert not overdue_alert(settings, smtp, run_id="manual__x", run_type="manual", state="running",
+                                 created_after_deadline=True, **common)
         assert overdue_alert(settings, smtp, run_id="scheduled__x", run_type="scheduled", state="running", **common)
     msgs = _outbox(tmp_path / "sink")
     assert len(msgs) == 2
