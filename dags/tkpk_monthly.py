@@ -16,7 +16,6 @@ from tkpk_airflow import (
     default_args,
     execution_timeout,
     infrastructure_failed,
-    monthly_deadline,
     poke_interval,
     registry_asset,
     rejected,
@@ -78,7 +77,6 @@ def _period() -> dict:
     dagrun_timeout=timedelta(hours=6),
     default_args=default_args(),
     on_failure_callback=alert_run_failure,  # ONE alert per failed run; tasks only record what failed
-    deadline=monthly_deadline(),  # alert when not finished by finish_by_hour WIB (opds.yaml) on day 10
     tags=["tkpk", "monthly"],
     doc_md=DOC_MD,
     params={

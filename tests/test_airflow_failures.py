@@ -76,6 +76,8 @@ class Runs:
                                          "ORDER BY id DESC LIMIT 1").fetchone()
             tis = {(t, m): (s, n) for t, m, s, n in conn.execute(
                 "SELECT task_id, map_index, state, try_number FROM task_instance WHERE run_id = ?", (run_id,))}
+            self.names = {(t, m): r for t, m, r in conn.execute(
+                "SELECT task_id, map_index, rendered_map_index FROM task_instance WHERE run_id = ?", (run_id,))}
         return state, tis
 
 
@@ -170,11 +172,17 @@ def test_landing_faults_end_red_with_one_alert_then_recover(tmp_path):
         assert "AirflowTaskTimeout" in log.read_text()
         _one_alert(new_mail(), names="waktu tugas habis", tail=log.read_text()[-3000:])
 
-        # 4. the landing zone is back: the month runs, every report goes out exactly once; the rejected file of
-        #    the synthetic month leaves only its own load red and the run green
+        # 4. the landing zone is back: the month runs, every report goes out exactly once; Disnaker's file is
+        #    rejected this month: only its own load is red (one try, no retry), the run is green
+        folder = data / PERIOD / "disnaker"
+        for old in [p for p in folder.iterdir() if p.is_file()]:
+            old.unlink()
+        (folder / "Peserta BPJS TK Oktober 2026.csv").write_text("catatan;isi\nbelum lengkap;-\n", encoding="utf-8")
         state, tis = runs.run()
         assert state == "success", log.read_text()[-4000:]
         assert _failed(tis) == {"load_submission"}, _failed(tis)
+        (disnaker,) = [k for k, name in runs.names.items() if name == "disnaker/disnaker_bpjstk"]
+        assert tis[disnaker] == ("failed", 1)
         alerts, reports = _split(new_mail())
         assert not alerts
         _reports_once(reports)
@@ -313,4 +321,30 @@ def test_revising_october_after_november_ran_rebuilds_november_once(tmp_path):
         assert marks() == [("2026-11", "2026-10", True)]
 
         assert run("2026-12-13T00:00:00+00:00", {"period": "2026-11"}) == []  # once, not again
+    get_engine.cache_clear()
+
+
+def test_deadline_check_alerts_once_when_the_month_has_not_finished(tmp_path):
+    """tkpk_monthly_deadline at 17.00 WIB on day 10 with no finished October run: one alert (one message per
+    steward); the same check again sends nothing more."""
+    from tkpk.demo import airflow_env
+    from tkpk.notify.mailsink import MailSink
+    from tkpk.warehouse import get_engine, upgrade
+
+    var = tmp_path / "var"
+    (var / "airflow").mkdir(parents=True)
+    url = f"sqlite:///{var / 'warehouse.db'}"
+    upgrade(url)
+    outbox = tmp_path / "sink"
+    log = tmp_path / "airflow.log"
+    with MailSink(outbox) as sink:
+        env = airflow_env(var, sink.port)
+        env.update(TKPK_VAR_DIR=str(var), TKPK_DATABASE_URL=url)
+        assert _airflow(["db", "migrate"], env, log) == 0, log.read_text()[-3000:]
+        for day in ("2026-11-10T10:00:00+00:00", "2026-11-10T10:05:00+00:00"):
+            assert _airflow(["dags", "test", "tkpk_monthly_deadline", day], env, log) == 0, log.read_text()[-3000:]
+            mail = _mail(outbox)
+            assert len(mail) == STEWARDS, [m["Subject"] for m in mail]
+    assert all("Oktober 2026" in m["Subject"] and m["X-TKPK-Report"] == "alert" for m in mail)
+    assert "17.00 WIB (belum dimulai)" in mail[0].get_body(("plain",)).get_content()
     get_engine.cache_clear()

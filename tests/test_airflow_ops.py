@@ -485,6 +485,7 @@ def test_clearing_one_failed_mapped_load_reruns_only_that_opd(tmp_path):
 THREE = {"2026-08": "2026-09-10T00:00:00+00:00", **SCHEDULED}
 
 
+@pytest.mark.timeout(1800)
 def test_backfill_of_three_months_at_once_keeps_their_order_without_retries(tmp_path):
     """`--max-active-runs 3`: the three months start together; each month's eligibility waits in the reschedule-mode
     sensor until the month before has finished, and no task uses a retry (every try number is 1)."""
@@ -501,7 +502,7 @@ def test_backfill_of_three_months_at_once_keeps_their_order_without_retries(tmp_
             stack.cli("backfill", "create", "--dag-id", DAG_ID, "--from-date", THREE["2026-08"],
                       "--to-date", THREE["2026-10"], "--max-active-runs", "3")
             stack.start()
-            runs = stack.wait_until(lambda: _finished(stack.runs(), 3), "backfill runs", timeout=900)
+            runs = stack.wait_until(lambda: _finished(stack.runs(), 3), "backfill runs", timeout=1700)
             tis = {r["dag_run_id"]: stack.task_instances(r["dag_run_id"]) for r in runs}
         finally:
             stack.stop()

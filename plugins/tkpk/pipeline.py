@@ -307,25 +307,30 @@ def resume_steps(dag_id: str, run_id: str, period: str | None, failures: list[di
     return steps
 
 
-def overdue_alert(settings: Settings, smtp, *, dag_id: str, run_id: str, run_type: str, state: str,
-                  logical_date, conf: dict | None, finish_by_hour: int, config=None,
-                  created_after_deadline: bool = False) -> bool:
-    """The deadline alert: the monthly run has not finished by `finish_by_hour` WIB on its day. Sent only for a
-    scheduled or manual run still going (a failed run has had its failure alert; a backfill of past months, or a
-    run created after its own deadline, is overdue by construction). Returns whether an alert was sent."""
+def overdue_alert(settings: Settings, smtp, *, period: str, finish_by_hour: int, dag_id: str = "tkpk_monthly",
+                  config=None) -> bool:
+    """The day-10 deadline: alert the stewards (once: the alert's identity is the period and the message) when no
+    run of `period` has finished by `finish_by_hour` WIB: none started, or the latest is still running. A run
+    that ended (sent, or failed and already alerted by its failure callback) needs no deadline alert.
+    Returns whether an alert was sent."""
     from tkpk.notify.alert import send_failure_alert
 
-    if run_type == "backfill" or created_after_deadline or state not in ("running", "queued"):
+    with session_scope(settings.database_url) as s:
+        latest = s.scalars(select(PipelineRun).where(PipelineRun.period == str(period))
+                           .order_by(PipelineRun.started_at.desc()).limit(1)).first()
+        state = latest.state if latest else None
+        run_id = latest.run_id if latest else None
+    if state not in (None, "running"):
         return False
-    when = datetime.fromisoformat(logical_date) if isinstance(logical_date, str) else logical_date
-    period = str(reporting_period(when, override=(conf or {}).get("period") or None))
-    message = (f"Run {dag_id} periode {period} belum selesai pada pukul {finish_by_hour:02d}.00 WIB; laporan belum "
-               "terkirim. Mungkin masih berjalan lambat, menunggu bulan sebelumnya, atau tergantung.")
-    send_failure_alert(settings, smtp, dag_id=dag_id, task_id="belum_selesai", period=period, error=message,
+    why = "belum dimulai" if state is None else "masih berjalan"
+    message = (f"Run {dag_id} periode {period} belum selesai pada pukul {finish_by_hour:02d}.00 WIB ({why}); laporan "
+               "belum terkirim.")
+    send_failure_alert(settings, smtp, dag_id=dag_id, task_id="belum_selesai", period=str(period), error=message,
                        run_id=run_id, config=config,
-                       failures=[{"task_id": "run", "what": "belum selesai sampai batas waktu", "error": message}],
-                       resume=[f"Airflow UI: DAG {dag_id} > run {run_id}: lihat tugas yang masih berjalan atau "
-                               "menunggu (kuning/abu-abu) dan lognya.",
+                       failures=[{"task_id": "run", "what": f"belum selesai sampai batas waktu ({why})",
+                                  "error": message}],
+                       resume=[f"Airflow UI: DAG {dag_id}: lihat run periode {period}, tugas yang masih berjalan atau "
+                               "menunggu (kuning/abu-abu) dan lognya; bila belum ada run, picu DAG dengan period.",
                                "Bila sebuah tugas tergantung: tandai gagal (Mark Failed), lalu Clear tugas itu "
                                "dengan 'Downstream'.",
                                f"Periksa hasilnya: tkpk status --period {period}"])

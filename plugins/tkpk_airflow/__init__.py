@@ -228,43 +228,6 @@ def alert_run_failure(context) -> None:
         log.exception("Peringatan kegagalan run tidak dapat dikirim sekarang")
 
 
-def monthly_deadline():
-    """The Deadline Alert of tkpk_monthly (Airflow 3.3, experimental): not finished by `finish_by_hour` WIB
-    (opds.yaml) on the run's day -> `deadline_missed` runs on the executor and alerts the stewards once."""
-    from airflow.sdk.definitions.callback import SyncCallback
-    from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
-
-    from tkpk.schedule import finish_within
-
-    return DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=finish_within(),
-                         callback=SyncCallback("tkpk_airflow.deadline_missed"), name="tkpk_monthly_finish_by")
-
-
-def deadline_missed(context: dict | None = None, **_kwargs) -> None:
-    """The Deadline Alert's callback (context: the dag_run as the REST API shows it, and the deadline)."""
-    from datetime import datetime
-
-    import yaml
-
-    from tkpk.pipeline import overdue_alert
-
-    run = (context or {}).get("dag_run") or {}
-    deadline = ((context or {}).get("deadline") or {}).get("deadline_time")
-    created = run.get("queued_at") or run.get("run_after")
-    late_born = False
-    if deadline and created:
-        as_dt = [v if isinstance(v, datetime) else datetime.fromisoformat(str(v)) for v in (deadline, created)]
-        late_born = as_dt[1] > as_dt[0]
-    s = _plain_settings()
-    hour = int((yaml.safe_load((s.config_dir / "opds.yaml").read_text(encoding="utf-8")) or {})
-               .get("finish_by_hour", 17))
-    sent = overdue_alert(s, smtp_settings(), dag_id=run.get("dag_id", "tkpk_monthly"), run_id=run.get("dag_run_id")
-                         or run.get("run_id"), run_type=run.get("run_type", ""), state=run.get("state", ""),
-                         logical_date=run.get("logical_date") or run.get("run_after"), conf=run.get("conf") or {},
-                         finish_by_hour=hour, created_after_deadline=late_born)
-    log.info("Tenggat run terlewati: peringatan %s", "dikirim" if sent else "tidak perlu")
-
-
 def flush_pending_alerts() -> None:
     """Best effort at the start of a run: deliver alerts kept while SMTP was down."""
     try:

@@ -106,23 +106,26 @@ def test_an_alert_kept_while_smtp_is_down_is_delivered_once_later(settings, tmp_
     assert "server e-mail" in body and "BELUM dikirim" in body
 
 
-def test_deadline_alert_only_for_a_run_still_going(settings, tmp_path):
+def test_deadline_alert_only_while_the_month_has_not_finished(settings, tmp_path):
     from tkpk.notify import SmtpSettings
     from tkpk.notify.mailsink import MailSink
+    from tkpk.warehouse.models import PipelineRun
 
     with MailSink(tmp_path / "sink") as sink:
         smtp = SmtpSettings(host="127.0.0.1", port=sink.port, backoff=0.01)
-        common = dict(dag_id="tkpk_monthly", logical_date="2026-11-10T00:00:00+00:00", conf={}, finish_by_hour=17)
-        assert not overdue_alert(settings, smtp, run_id="backfill__x", run_type="backfill", state="running", **common)
-        assert not overdue_alert(settings, smtp, run_id="scheduled__x", run_type="scheduled", state="failed",
-                                 **common)
-        assert not overdue_alert(settings, smtp, run_id="manual__x", run_type="manual", state="running",
-                                 created_after_deadline=True, **common)
-        assert overdue_alert(settings, smtp, run_id="scheduled__x", run_type="scheduled", state="running", **common)
+        assert overdue_alert(settings, smtp, period="2026-10", finish_by_hour=17)  # no run at all
+        assert overdue_alert(settings, smtp, period="2026-10", finish_by_hour=17)  # the same alert: not resent
+        start_run(settings, run_id="scheduled__2026-11-10", dag_id="tkpk_monthly",
+                  logical_date=datetime(2026, 11, 10, tzinfo=UTC), period=None, opd=None)
+        assert overdue_alert(settings, smtp, period="2026-10", finish_by_hour=17)  # still running: a new alert
+        with session_scope(settings.database_url) as s:
+            s.get(PipelineRun, "scheduled__2026-11-10").state = "finished"
+        assert not overdue_alert(settings, smtp, period="2026-10", finish_by_hour=17)
     msgs = _outbox(tmp_path / "sink")
-    assert len(msgs) == 2
+    assert len(msgs) == 4  # two alerts, one per steward each
     assert "Oktober 2026" in msgs[0]["Subject"]
-    assert "17.00 WIB" in msgs[0].get_body(("plain",)).get_content()
+    bodies = [m.get_body(("plain",)).get_content() for m in msgs]
+    assert "17.00 WIB (belum dimulai)" in bodies[0] and "masih berjalan" in bodies[-1]
 
 
 def test_landing_connection_rules(monkeypatch):
@@ -142,7 +145,7 @@ def test_landing_connection_rules(monkeypatch):
         "client_kwargs": {"endpoint_url": "http://minio:9000", "region_name": "ap-southeast-3"}}
 
 
-def test_monthly_dag_has_the_finish_by_deadline():
-    from tkpk.schedule import finish_within
+def test_the_deadline_check_runs_at_finish_by_hour_on_the_run_day():
+    from tkpk.schedule import deadline_cron
 
-    assert finish_within().total_seconds() == 10 * 3600  # 07:00 -> 17:00 WIB (opds.yaml finish_by_hour)
+    assert deadline_cron() == "0 17 10 * *"  # opds.yaml: schedule_day 10, finish_by_hour 17 (WIB)
