@@ -161,7 +161,7 @@ class SchedulerStack:
         request = urllib.request.Request(f"{self.base}/api/v2/{path}", data=data, method=method, headers={
             "Authorization": f"Bearer {self._token}", "Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=30) as r:
+            with urllib.request.urlopen(request, timeout=120) as r:  # 120 s: a loaded two-core machine
                 return json.load(r)
         except urllib.error.HTTPError as exc:
             raise AssertionError(f"{method} {path}: HTTP {exc.code} {exc.read()[:2000]!r}") from None
