@@ -194,11 +194,13 @@ def tkpk_monthly():
         return result
 
     # A month's eligibility reads the month before (events, quota keep, changes since last month), so it must not
-    # start while a run of an earlier month is still going (a backfill of several months at once). A sensor in
-    # reschedule mode waits for that: between pokes it holds no worker slot and spends no retry; the try number
-    # stays 1, and the grid shows the task "up for reschedule".
-    @task.sensor(mode="reschedule", poke_interval=poke_interval(), timeout=timedelta(hours=6),
-                 execution_timeout=execution_timeout("wait_for_earlier_months"))
+    # start while a run of an earlier month is still going (a backfill of several months at once). A sensor waits
+    # for that without spending a retry (try number stays 1). Poke mode, not reschedule: on a loaded machine
+    # Airflow 3.3's scheduler received the LocalExecutor's "success" event of the previous reschedule poke after the
+    # next poke had started with the same try number, took the task for "killed externally" and marked it for retry
+    # (tests/test_airflow_ops.py saw try 2 and 3). Only a multi-month backfill ever waits here, holding one slot.
+    @task.sensor(mode="poke", poke_interval=poke_interval(), timeout=timedelta(hours=6),
+                 execution_timeout=timedelta(hours=6, minutes=5))
     def wait_for_earlier_months(_linkage: dict) -> bool:
         from tkpk.pipeline import earlier_runs_active
 

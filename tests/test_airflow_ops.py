@@ -487,8 +487,8 @@ THREE = {"2026-08": "2026-09-10T00:00:00+00:00", **SCHEDULED}
 
 @pytest.mark.timeout(1800)
 def test_backfill_of_three_months_at_once_keeps_their_order_without_retries(tmp_path):
-    """`--max-active-runs 3`: the three months start together; each month's eligibility waits in the reschedule-mode
-    sensor until the month before has finished, and no task uses a retry (every try number is 1)."""
+    """`--max-active-runs 3`: the three months start together; each month's eligibility waits in the sensor
+    until the month before has finished, and no task uses a retry (every try number is 1)."""
     from tkpk.notify.mailsink import MailSink
 
     landing = _synthetic_landing(tmp_path / "data", "2026-08", months=3)
@@ -523,7 +523,7 @@ def test_backfill_of_three_months_at_once_keeps_their_order_without_retries(tmp_
         closed = datetime.fromisoformat(tis[earlier["dag_run_id"]][("summarize", -1)]["end_date"])
         began = datetime.fromisoformat(tis[later["dag_run_id"]][("derive_events", -1)]["start_date"])
         assert began >= closed, (later["dag_run_id"], began, closed)
-    # ... and nothing was retried: the waiting is reschedules, not failures
+    # ... and nothing was retried: the waiting is pokes, not failures
     tries = {(r, k): t["try_number"] for r, instances in tis.items() for k, t in instances.items()
              if t["state"] not in ("skipped", None)}
     assert set(tries.values()) == {1}, {k: v for k, v in tries.items() if v != 1}

@@ -82,9 +82,9 @@ def test_monthly_dag_wiring(dagbag):
         watcher.upstream_task_ids
     # reports are sent only after they are built (wave/15 puts the approval between the two)
     assert "build_reports" in dag.get_task("send_reports").upstream_task_ids
-    # months keep their order through a reschedule-mode sensor, not by burning retries
+    # months keep their order through a sensor (poke mode: see the DAG's comment), not by burning retries
     waiter = dag.get_task("wait_for_earlier_months")
-    assert waiter.mode == "reschedule" and waiter.retries >= 2
+    assert waiter.mode == "poke" and waiter.retries >= 2
     assert dag.get_task("derive_events").upstream_task_ids == {"wait_for_earlier_months"}
     assert dag.get_task("derive_events").retries == 2
     # the registry asset is an inlet of the eligibility step (the schedule itself stays time-based)

@@ -250,7 +250,6 @@ TASK_TIMEOUTS = {
     "prepare_linkage": 10,  # 44.7 s
     "link_partition": 5,  # slowest 10.6 s
     "finalize_linkage": 5,  # 26.2 s
-    "wait_for_earlier_months": 5,  # one query per poke (reschedule mode: the wait itself is not timed here)
     "derive_events": 5,  # 6.2 s
     "compute_eligibility": 5,  # slowest 12.5 s
     "finalize_eligibility": 5,  # 17.5 s
