@@ -283,6 +283,8 @@ def tkpk_monthly():
         next task triggers a run of it (it queues behind this run; max_active_runs=1). None skips the trigger."""
         from tkpk.pipeline import next_rebuild as pending
 
+        if get_current_context()["ti"].xcom_pull(task_ids="send_reports") is None:
+            return None  # a failed run queues nothing (it would queue itself again); the next good run does
         period = pending(settings())
         if period:
             log.info("Periode %s ditandai untuk dihitung ulang (bulan sebelumnya direvisi); run baru dipicu", period)
