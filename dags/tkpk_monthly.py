@@ -9,9 +9,19 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
-from tkpk_airflow import default_args, registry_asset, settings, smtp_settings
+from tkpk_airflow import (
+    alert_run_failure,
+    default_args,
+    execution_timeout,
+    infrastructure_failed,
+    poke_interval,
+    registry_asset,
+    rejected,
+    settings,
+    smtp_settings,
+)
 from tkpk_airflow.approval import approve_before
 
 from tkpk.period import PERIOD_PATTERN
@@ -48,6 +58,12 @@ letakkan berkas baru di folder landing, lalu *Trigger DAG* dengan parameter `per
 hanya terkirim bila laporannya berubah. Cara lain: *Clear* tugas `load_submission` yang gagal.
 
 Status kiriman per OPD: `tkpk status --period 2026-10`.
+
+**Bila ada gangguan** (zona landing, database, server e-mail, secrets): tugas dicoba ulang otomatis; bila tetap
+gagal, laporan bulan itu **tidak dikirim**, run berwarna merah, dan steward menerima **satu** e-mail peringatan yang
+menyebut apa yang gagal dan langkah melanjutkannya (Clear tugas yang merah, dengan *Downstream*). Berkas yang
+ditolak bukan gangguan: hanya tugas pemuatannya yang merah dan laporan tetap dikirim. Lihat
+`docs/panduan-steward.md`.
 """
 
 
@@ -63,6 +79,7 @@ def _period() -> dict:
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=6),
     default_args=default_args(),
+    on_failure_callback=alert_run_failure,  # ONE alert per failed run; tasks only record what failed
     tags=["tkpk", "monthly"],
     doc_md=DOC_MD,
     params={
@@ -81,24 +98,28 @@ def _period() -> dict:
     },
 )
 def tkpk_monthly():
-    @task(retries=0)
+    @task(execution_timeout=execution_timeout("resolve_period"))
     def resolve_period() -> dict:
-        """The period this run reports on, in Jakarta time, and the steward's filters; recorded as a pipeline run."""
+        """The period this run reports on, in Jakarta time, and the steward's filters; recorded as a pipeline run
+        (idempotent: a retry updates the same record). First delivers any alert kept while SMTP was down."""
+        from tkpk_airflow import _plain_settings, flush_pending_alerts
+
         from tkpk.pipeline import start_run
 
+        flush_pending_alerts()
         ctx = get_current_context()
         params = ctx["params"]
         dag_run = ctx["dag_run"]
         when = ctx.get("logical_date") or dag_run.run_after
         info = start_run(
-            settings(), run_id=dag_run.run_id, dag_id=dag_run.dag_id, logical_date=when,
+            _plain_settings(), run_id=dag_run.run_id, dag_id=dag_run.dag_id, logical_date=when,
             period=params.get("period") or None, opd=params.get("opd") or None,
             resend=bool(params.get("resend")), triggered_by=getattr(dag_run, "triggering_user_name", None),
         )
         log.info("Periode laporan: %s (OPD: %s)", info["period"], info["opd"] or "semua")
         return info
 
-    @task(retries=3, retry_delay=timedelta(seconds=30))
+    @task(retries=3, execution_timeout=execution_timeout("discover"))
     def discover(info: dict) -> list[dict]:
         from tkpk.ingest import discover as discover_files
 
@@ -110,7 +131,8 @@ def tkpk_monthly():
                  ", ".join(missing) or "tidak ada")
         return [{"opd_code": f["opd_code"], "submission_type": f["submission_type"]} for f in received]
 
-    @task(map_index_template="{{ submission.opd_code }}/{{ submission.submission_type }}")
+    @task(map_index_template="{{ submission.opd_code }}/{{ submission.submission_type }}",
+          execution_timeout=execution_timeout("load_submission"))
     def load_submission(submission: dict) -> dict:
         from tkpk.ingest import BatchRejected
         from tkpk.ingest import load_submission as load
@@ -121,14 +143,34 @@ def tkpk_monthly():
             result = load(s, info["period"], submission["opd_code"], submission["submission_type"],
                           run_id=info["run_id"], storage_options=s.storage_options)
         except BatchRejected as exc:
-            # A rejected file is a normal outcome: red in the grid with the reason, no retry, later steps go on.
-            raise AirflowFailException(f"Berkas {submission['opd_code']} ditolak: {exc}") from None
+            # A rejected file is a normal outcome: red in the grid with the reason, no retry, later steps go on
+            # (check_loads counts it as an outcome). Any other exception is infrastructure: retried with backoff.
+            raise rejected(f"Berkas {submission['opd_code']} ditolak: {exc}") from None
         log.info("Periode %s, %s/%s: %s", info["period"], submission["opd_code"], submission["submission_type"],
                  result)
         return result
 
-    @task(trigger_rule="all_done")
-    def prepare_linkage() -> list[str]:
+    @task(trigger_rule="all_done", execution_timeout=execution_timeout("check_loads"))
+    def check_loads() -> dict:
+        """The gate between loading and everything after it: every file discover found has an outcome from this
+        run (accepted, unchanged, or rejected = the OPD's problem). A discover or load that failed for any other
+        reason (landing zone, database, timeout) stops the month here: no linkage, no report, run red."""
+        from tkpk.pipeline import LoadsIncomplete
+        from tkpk.pipeline import check_loads as check
+
+        info = _period()
+        found = get_current_context()["ti"].xcom_pull(task_ids="discover")
+        if found is None:
+            raise infrastructure_failed(f"Periode {info['period']}: discover gagal; kiriman OPD belum terbaca.")
+        try:
+            counts = check(settings(), info["period"], info["run_id"], found)
+        except LoadsIncomplete as exc:
+            raise infrastructure_failed(str(exc)) from None
+        log.info("Periode %s: hasil pemuatan %s", info["period"], counts)
+        return counts
+
+    @task(execution_timeout=execution_timeout("prepare_linkage"))
+    def prepare_linkage(_loads: dict) -> list[str]:
         from tkpk.linkage import prepare_linkage as prepare
 
         info = _period()
@@ -136,7 +178,7 @@ def tkpk_monthly():
         log.info("Periode %s: linkage dibagi ke %d kecamatan", info["period"], len(partitions))
         return partitions
 
-    @task(map_index_template="{{ partition }}")
+    @task(map_index_template="{{ partition }}", execution_timeout=execution_timeout("link_partition"))
     def link_partition(partition: str) -> dict:
         from tkpk.linkage import link_partition as link
 
@@ -145,7 +187,7 @@ def tkpk_monthly():
         log.info("Periode %s, kecamatan %s: %s", info["period"], partition, result)
         return result
 
-    @task
+    @task(execution_timeout=execution_timeout("finalize_linkage"))
     def finalize_linkage(_partitions: list[dict]) -> dict:
         from tkpk.linkage import finalize_linkage as finalize
 
@@ -154,22 +196,35 @@ def tkpk_monthly():
         log.info("Periode %s: hasil linkage %s", info["period"], result)
         return result
 
-    # Waits (by retrying, up to ~75 min) while a run of an earlier month is still going: a month's eligibility
-    # reads the month before. Only a backfill of several months at once gets here.
-    @task(inlets=[REGISTRY_ASSET], retries=8)
+    # A month's eligibility reads the month before (events, quota keep, changes since last month), so it must not
+    # start while a run of an earlier month is still going (a backfill of several months at once). A sensor waits
+    # for that without spending a retry (try number stays 1). Poke mode, not reschedule: on a loaded machine
+    # Airflow 3.3's scheduler received the LocalExecutor's "success" event of the previous reschedule poke after the
+    # next poke had started with the same try number, took the task for "killed externally" and marked it for retry
+    # (tests/test_airflow_ops.py saw try 2 and 3). Only a multi-month backfill ever waits here, holding one slot.
+    @task.sensor(mode="poke", poke_interval=poke_interval(), timeout=timedelta(hours=6),
+                 execution_timeout=timedelta(hours=6, minutes=5))
+    def wait_for_earlier_months(_linkage: dict) -> bool:
+        from tkpk.pipeline import earlier_runs_active
+
+        info = _period()
+        busy = earlier_runs_active(settings(), info["period"], info["run_id"])
+        if busy:
+            log.info("Periode %s menunggu run periode %s selesai", info["period"], ", ".join(busy))
+        return not busy
+
+    @task(inlets=[REGISTRY_ASSET], execution_timeout=execution_timeout("derive_events"))
     def derive_events(_linkage: dict) -> list[str]:
         from tkpk.eligibility import derive_events as derive
         from tkpk.eligibility import eligibility_partitions
-        from tkpk.pipeline import ensure_earlier_runs_finished
 
         info = _period()
         s = settings()
-        ensure_earlier_runs_finished(s, info["period"], info["run_id"])
         result = derive(s, info["period"])
         log.info("Periode %s: peristiwa registri %s", info["period"], result)
         return eligibility_partitions(s, info["period"])
 
-    @task(map_index_template="{{ kecamatan }}")
+    @task(map_index_template="{{ kecamatan }}", execution_timeout=execution_timeout("compute_eligibility"))
     def compute_eligibility(kecamatan: str) -> dict:
         from tkpk.eligibility import compute_eligibility as compute
 
@@ -178,7 +233,7 @@ def tkpk_monthly():
         log.info("Periode %s, kecamatan %s: %s", info["period"], kecamatan, result)
         return result
 
-    @task
+    @task(execution_timeout=execution_timeout("finalize_eligibility"))
     def finalize_eligibility(_parts: list[dict]) -> dict:
         from tkpk.eligibility import finalize_eligibility as finalize
 
@@ -187,7 +242,7 @@ def tkpk_monthly():
         log.info("Periode %s: kelayakan dan ketepatan sasaran %s", info["period"], result)
         return result
 
-    @task
+    @task(execution_timeout=execution_timeout("build_reports"))
     def build_reports(_eligibility: dict) -> list[dict]:
         from tkpk.reports import build_reports as build
 
@@ -196,7 +251,7 @@ def tkpk_monthly():
         log.info("Periode %s: %d laporan disusun", info["period"], len(reports))
         return reports
 
-    @task(retries=3, retry_delay=timedelta(minutes=2))
+    @task(retries=3, execution_timeout=execution_timeout("send_reports"))
     def send_reports(_reports: list[dict]) -> dict:
         from tkpk.notify import send_reports as send
 
@@ -206,37 +261,56 @@ def tkpk_monthly():
         log.info("Periode %s: pengiriman e-mail %s", info["period"], result)
         return result
 
-    @task(trigger_rule="one_failed", retries=0, on_failure_callback=None)
+    @task(trigger_rule="one_failed", retries=0, execution_timeout=execution_timeout("check_outputs"))
     def check_outputs() -> None:
-        """Runs only when linkage, eligibility, reports or sending failed, and fails the run so it shows red.
-        (A rejected OPD file alone does not: that is a normal outcome the reports already explain.)
-        The failed step has already alerted the stewards, so this task sends no second alert."""
-        raise AirflowFailException("Langkah setelah pemuatan gagal; lihat tugas yang merah dan peringatan e-mail.")
+        """Runs only when the load gate, linkage, eligibility, reports or sending failed, and fails the run so it
+        shows red (and the DAG's failure callback sends the one alert). A rejected OPD file alone does not: that
+        is a normal outcome the reports already explain."""
+        raise infrastructure_failed("Langkah sebelum pengiriman gagal; lihat tugas yang merah dan e-mail peringatan.")
 
-    @task(trigger_rule="all_done", retries=2)
+    @task(trigger_rule="all_done", retries=2, execution_timeout=execution_timeout("summarize"))
     def summarize() -> dict:
         """The run summary in the last task's log (counts only) and the pipeline_run record closed."""
         from tkpk.pipeline import finish_run
 
         info = _period()
-        summary = finish_run(settings(), info["run_id"])
+        sent = get_current_context()["ti"].xcom_pull(task_ids="send_reports")
+        summary = finish_run(settings(), info["run_id"], complete=sent is not None)
         for line in summary["lines"]:
             log.info(line)
         return summary["counts"]
 
+    @task.short_circuit(execution_timeout=execution_timeout("next_rebuild"))
+    def next_rebuild() -> str | None:
+        """A later month marked for rebuild because an earlier month was revised after it ran: its period, so the
+        next task triggers a run of it (it queues behind this run; max_active_runs=1). None skips the trigger."""
+        from tkpk.pipeline import next_rebuild as pending
+
+        if get_current_context()["ti"].xcom_pull(task_ids="send_reports") is None:
+            return None  # a failed run queues nothing (it would queue itself again); the next good run does
+        period = pending(settings())
+        if period:
+            log.info("Periode %s ditandai untuk dihitung ulang (bulan sebelumnya direvisi); run baru dipicu", period)
+        return period
+
+    rebuild_later_month = TriggerDagRunOperator(
+        task_id="rebuild_later_month", trigger_dag_id="tkpk_monthly", execution_timeout=execution_timeout("default"),
+        conf={"period": "{{ ti.xcom_pull(task_ids='next_rebuild') }}"}, wait_for_completion=False)
+
     info = resolve_period()
     found = discover(info)
     loaded = load_submission.expand(submission=found)
-    partitions = prepare_linkage()
-    loaded >> partitions
+    gate = check_loads()
+    loaded >> gate
+    partitions = prepare_linkage(gate)
     linked = finalize_linkage(link_partition.expand(partition=partitions))
-    kecamatan = derive_events(linked)
+    kecamatan = derive_events(wait_for_earlier_months(linked))
     decided = finalize_eligibility(compute_eligibility.expand(kecamatan=kecamatan))
     built = build_reports(decided)
     sent = send_reports(built)
-    approve_before(built, sent)  # the steward's sign-off, when accounts.yaml `approval.required`
-    sent >> summarize()
-    [linked, decided, built, sent] >> check_outputs()
+    approve_before(built, sent)  # the steward's sign-off between them, when accounts.yaml `approval.required`
+    sent >> summarize() >> next_rebuild() >> rebuild_later_month
+    [gate, linked, decided, built, sent] >> check_outputs()
 
 
 tkpk_monthly()

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
-from tkpk_airflow import default_args, registry_asset, settings
+from tkpk_airflow import alert_run_failure, default_args, registry_asset, settings
 
 from tkpk.schedule import TIMEZONE
 
@@ -47,6 +47,7 @@ Setelah snapshot dimuat, aset `tkpk://warehouse/registry_snapshot` diperbarui; l
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=2),
     default_args=default_args(),
+    on_failure_callback=alert_run_failure,
     tags=["tkpk", "registry"],
     doc_md=DOC_MD,
     params={

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
-from tkpk_airflow import default_args, settings, smtp_settings
+from tkpk_airflow import alert_run_failure, default_args, settings, smtp_settings
 
 from tkpk.schedule import TIMEZONE
 
@@ -34,6 +34,7 @@ Kartu skor mutu data di laporan bulanan memakai batas waktu yang sama untuk kolo
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=1),
     default_args=default_args(),
+    on_failure_callback=alert_run_failure,
     tags=["tkpk", "reminder"],
     doc_md=DOC_MD,
 )

@@ -108,7 +108,7 @@ class SchedulerStack(AirflowProcesses):
         request = urllib.request.Request(f"{self.base}/api/v2/{path}", data=data, method=method, headers={
             "Authorization": f"Bearer {self._token}", "Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=30) as r:
+            with urllib.request.urlopen(request, timeout=120) as r:  # 120 s: a loaded two-core machine
                 return json.load(r)
         except urllib.error.HTTPError as exc:
             raise AssertionError(f"{method} {path}: HTTP {exc.code} {exc.read()[:2000]!r}") from None
@@ -221,10 +221,12 @@ def _finished(runs: list[dict], count: int) -> list[dict] | None:
 
 
 def _assert_clean(tis: dict, label: str) -> None:
-    """Every task succeeded, except the loads of files the checks rejected (failed without retry, by design) and
-    check_outputs, which runs only when a step after loading failed."""
+    """Every task succeeded, except the loads of files the checks rejected (failed without retry, by design),
+    check_outputs, which runs only when a step failed, and rebuild_later_month, which runs only when a later month
+    is marked for rebuild."""
     bad = {k: t["state"] for k, t in tis.items() if t["state"] != "success"
-           and (k[0], t["state"]) not in {("load_submission", "failed"), ("check_outputs", "skipped")}}
+           and (k[0], t["state"]) not in {("load_submission", "failed"), ("check_outputs", "skipped"),
+                                          ("rebuild_later_month", "skipped")}}
     assert not bad, f"{label}: {bad}"
 
 
@@ -288,8 +290,10 @@ def test_backfill_of_two_past_months_equals_the_scheduled_runs(tmp_path):
           f"test {total_seconds:.0f} s; rows: { {t: v[0] for t, v in actual.items()} }", file=sys.stderr)
 
 
-DOWNSTREAM = {"prepare_linkage", "link_partition", "finalize_linkage", "derive_events", "compute_eligibility",
-              "finalize_eligibility", "build_reports", "send_reports", "summarize", "check_outputs"}
+DOWNSTREAM = {"check_loads", "prepare_linkage", "link_partition", "finalize_linkage", "wait_for_earlier_months",
+              "derive_events", "compute_eligibility", "finalize_eligibility", "build_reports", "send_reports",
+              "summarize", "next_rebuild", "rebuild_later_month", "check_outputs"}
+NOT_RUN_WHEN_CLEAN = {"check_outputs", "rebuild_later_month"}  # skipped: nothing failed, no later month to rebuild
 
 
 def _batches(url: str) -> dict[int, tuple]:
@@ -383,9 +387,9 @@ def test_clearing_one_failed_mapped_load_reruns_only_that_opd(tmp_path):
     assert second[key]["state"] == "success", second[key]
     assert second[key]["try_number"] == first[key]["try_number"] + 1
     for k, t in second.items():
-        if k[0] in DOWNSTREAM - {"check_outputs"}:
+        if k[0] in DOWNSTREAM - NOT_RUN_WHEN_CLEAN:
             assert t["state"] == "success" and datetime.fromisoformat(t["start_date"]) > cleared_at, (k, t)
-        elif k != key and k[0] != "check_outputs":
+        elif k != key and k[0] not in NOT_RUN_WHEN_CLEAN:
             assert (t["state"], t["try_number"], t["end_date"]) == \
                    (first[k]["state"], first[k]["try_number"], first[k]["end_date"]), (k, first[k], t)
     assert second[("check_outputs", -1)]["state"] == "skipped"
@@ -423,3 +427,50 @@ def test_clearing_one_failed_mapped_load_reruns_only_that_opd(tmp_path):
     assert {b: v for b, v in batches_3.items() if b in batches_2} == batches_2
     assert [v[2] for b, v in batches_3.items() if b not in batches_2] == ["duplicate"]
     assert reports_3 == reports_2 and send_log_3 == send_log_2 and sent_third == sent_first + len(mail_2)
+
+
+THREE = {"2026-08": "2026-09-10T00:00:00+00:00", **SCHEDULED}
+
+
+@pytest.mark.timeout(1800)
+def test_backfill_of_three_months_at_once_keeps_their_order_without_retries(tmp_path):
+    """`--max-active-runs 3`: the three months start together; each month's eligibility waits in the sensor
+    until the month before has finished, and no task uses a retry (every try number is 1)."""
+    from tkpk.notify.mailsink import MailSink
+
+    landing = _synthetic_landing(tmp_path / "data", "2026-08", months=3)
+    var = tmp_path / "var"
+    url = _warehouse(var, landing)
+    with MailSink(var / "outbox") as sink:
+        env = dict(_env(var, landing, sink.port), TKPK_POKE_SECONDS="3")
+        stack = SchedulerStack(tmp_path / "stack", env)
+        try:
+            stack.prepare()
+            stack.cli("backfill", "create", "--dag-id", DAG_ID, "--from-date", THREE["2026-08"],
+                      "--to-date", THREE["2026-10"], "--max-active-runs", "3")
+            stack.start()
+            runs = stack.wait_until(lambda: _finished(stack.runs(), 3), "backfill runs", timeout=1700)
+            tis = {r["dag_run_id"]: stack.task_instances(r["dag_run_id"]) for r in runs}
+        finally:
+            stack.stop()
+
+    by_date = {datetime.fromisoformat(r["logical_date"]): r for r in runs}
+    ordered = [by_date[datetime.fromisoformat(THREE[p])] for p in sorted(THREE)]
+    assert [r["state"] for r in ordered] == ["success"] * 3, runs
+    periods = dict(_rows(url, "SELECT run_id, period FROM pipeline_run"))
+    assert [periods[r["dag_run_id"]] for r in ordered] == sorted(THREE)
+    for r in ordered:
+        _assert_clean(tis[r["dag_run_id"]], r["dag_run_id"])
+    # the months did run at once (so the order below is the sensor's doing, not the backfill's) ...
+    starts = [datetime.fromisoformat(r["start_date"]) for r in ordered]
+    ends = [datetime.fromisoformat(r["end_date"]) for r in ordered]
+    assert starts[1] < ends[0] and starts[2] < ends[1], (starts, ends)
+    # ... each month's eligibility started only after the month before had closed its run ...
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
+        closed = datetime.fromisoformat(tis[earlier["dag_run_id"]][("summarize", -1)]["end_date"])
+        began = datetime.fromisoformat(tis[later["dag_run_id"]][("derive_events", -1)]["start_date"])
+        assert began >= closed, (later["dag_run_id"], began, closed)
+    # ... and nothing was retried: the waiting is pokes, not failures
+    tries = {(r, k): t["try_number"] for r, instances in tis.items() for k, t in instances.items()
+             if t["state"] not in ("skipped", None)}
+    assert set(tries.values()) == {1}, {k: v for k, v in tries.items() if v != 1}

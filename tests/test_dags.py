@@ -30,26 +30,32 @@ def test_dag_file_imports_without_error(dagbag, dag_file):
 
 
 def test_every_dag_follows_house_rules(dagbag):
-    from tkpk_airflow import OWNER, TAGS, notify_failure
+    from tkpk_airflow import OWNER, TAGS, alert_run_failure, record_failure
 
     assert dagbag.dags, "no DAG loaded"
     for dag_id, dag in dagbag.dags.items():
         assert dag.doc_md and len(dag.doc_md) > 200, f"{dag_id}: doc_md for stewards is missing"
         assert set(dag.tags) <= TAGS and "tkpk" in dag.tags, f"{dag_id}: tags {dag.tags} not in {TAGS}"
         assert dag.max_active_runs == 1, f"{dag_id}: max_active_runs must be 1"
+        # one alert per failed run, from the DAG's callback; every task records what failed for it
+        dag_callbacks = dag.on_failure_callback if isinstance(dag.on_failure_callback, list) \
+            else [dag.on_failure_callback]
+        assert alert_run_failure in dag_callbacks, f"{dag_id}: no run failure alert"
         for t in dag.tasks:
             assert t.owner == OWNER, f"{dag_id}.{t.task_id}: owner"
-            if (dag_id, t.task_id) == ("tkpk_monthly", "check_outputs"):
-                continue  # it only turns the run red after a failed step that has already alerted
             callbacks = t.on_failure_callback if isinstance(t.on_failure_callback, list) else [t.on_failure_callback]
-            assert notify_failure in callbacks, f"{dag_id}.{t.task_id}: no failure alert"
+            assert record_failure in callbacks, f"{dag_id}.{t.task_id}: failure not recorded for the alert"
+            # every task has a timeout, except a task waiting for a person (HITL approval: wave/15)
+            if "HITL" not in type(t).__name__ and "Approval" not in type(t).__name__:
+                assert t.execution_timeout is not None, f"{dag_id}.{t.task_id}: no execution_timeout"
 
 
 def test_tasks_touching_network_or_database_retry_with_backoff(dagbag):
     dag = dagbag.dags["tkpk_monthly"]
-    # A rejected file must not be retried (it fails with AirflowFailException); the period task is pure.
+    # A rejected file is not retried (it fails with AirflowFailException); check_outputs only turns the run red.
+    # resolve_period writes the run record: it retries like every other task touching the database.
     # The steward's approval is a person's answer: a retry would ask again after it was given.
-    no_retry_ok = {"resolve_period", "check_outputs", "approve_reports"}
+    no_retry_ok = {"check_outputs", "approve_reports"}
     for t in dag.tasks:
         if t.task_id in no_retry_ok:
             continue
@@ -63,14 +69,25 @@ def test_monthly_dag_wiring(dagbag):
     assert {"resolve_period", "discover", "load_submission", "prepare_linkage", "link_partition", "finalize_linkage",
             "derive_events", "compute_eligibility", "finalize_eligibility", "build_reports", "send_reports",
             "summarize"} <= ids
-    # later steps run on what was accepted even when a load failed
-    assert dag.get_task("prepare_linkage").trigger_rule == "all_done"
+    # the load gate runs whatever the loads did and decides: rejected files go on, infrastructure failures stop
+    gate = dag.get_task("check_loads")
+    assert gate.trigger_rule == "all_done"
+    assert dag.get_task("load_submission").get_direct_relative_ids(upstream=False) == {"check_loads"}
+    assert dag.get_task("prepare_linkage").upstream_task_ids == {"check_loads"}
+    assert dag.get_task("prepare_linkage").trigger_rule == "all_success"
     assert dag.get_task("summarize").trigger_rule == "all_done"
-    # a failure after loading turns the run red (summarize alone, all_done, would leave it green)
+    # a failure anywhere before sending turns the run red (summarize alone, all_done, would leave it green)
     watcher = dag.get_task("check_outputs")
     assert watcher.trigger_rule == "one_failed"
-    assert {"finalize_linkage", "finalize_eligibility", "build_reports", "send_reports"} <= watcher.upstream_task_ids
-    assert dag.get_task("load_submission").get_direct_relative_ids(upstream=False) == {"prepare_linkage"}
+    assert {"check_loads", "finalize_linkage", "finalize_eligibility", "build_reports", "send_reports"} <= \
+        watcher.upstream_task_ids
+    # reports are sent only after they are built (wave/15 puts the approval between the two)
+    assert "build_reports" in dag.get_task("send_reports").upstream_task_ids
+    # months keep their order through a sensor (poke mode: see the DAG's comment), not by burning retries
+    waiter = dag.get_task("wait_for_earlier_months")
+    assert waiter.mode == "poke" and waiter.retries >= 2
+    assert dag.get_task("derive_events").upstream_task_ids == {"wait_for_earlier_months"}
+    assert dag.get_task("derive_events").retries == 2
     # the registry asset is an inlet of the eligibility step (the schedule itself stays time-based)
     inlets = dag.get_task("derive_events").inlets
     assert any(getattr(a, "uri", "") == "tkpk://warehouse/registry_snapshot" for a in inlets)

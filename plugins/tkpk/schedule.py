@@ -24,6 +24,16 @@ def monthly_cron(config_dir: Path | None = None) -> str:
     return f"0 7 {day} * *"
 
 
+def deadline_cron(config_dir: Path | None = None) -> str:
+    """`finish_by_hour` (Asia/Jakarta) on the monthly run's day: when tkpk_monthly_deadline checks that run."""
+    data = _opds_yaml(config_dir)
+    return f"0 {int(data.get('finish_by_hour', 17))} {int(data.get('schedule_day', 10))} * *"
+
+
+def finish_by_hour(config_dir: Path | None = None) -> int:
+    return int(_opds_yaml(config_dir).get("finish_by_hour", 17))
+
+
 def opd_codes(config_dir: Path | None = None, reference_dir: Path | None = None) -> list[str]:
     """Configured OPD codes, then one `kel-<code>` per kelurahan when kelurahan submissions are enabled."""
     data = _opds_yaml(config_dir)

@@ -301,7 +301,9 @@ def test_landing_connection_becomes_s3fs_storage_options(compose):
     import sys
 
     env = dict(os.environ)
-    env["AIRFLOW_CONN_TKPK_LANDING"] = environment(compose["services"]["airflow-worker"])["AIRFLOW_CONN_TKPK_LANDING"]
+    worker = environment(compose["services"]["airflow-worker"])
+    env["AIRFLOW_CONN_TKPK_LANDING"] = worker["AIRFLOW_CONN_TKPK_LANDING"]
+    env["TKPK_LANDING_URL"] = worker["TKPK_LANDING_URL"]  # remote: the connection is read (file:// needs none)
     env["PYTHONPATH"] = str(ROOT / "plugins")
     code = "import json, tkpk_airflow; print(json.dumps(tkpk_airflow.landing_storage_options()))"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
@@ -309,7 +311,7 @@ def test_landing_connection_becomes_s3fs_storage_options(compose):
     options = json.loads(done.stdout.strip().splitlines()[-1])
     example = env_example()
     assert options == {"key": example["TKPK_LANDING_ACCESS_KEY"], "secret": example["TKPK_LANDING_SECRET_KEY"],
-                       "client_kwargs": {"endpoint_url": "http://minio:9000"}}
+                       "client_kwargs": {"endpoint_url": "http://minio:9000", "region_name": "us-east-1"}}
 
 
 def test_volumes_for_dags_plugins_include_expectations(compose):

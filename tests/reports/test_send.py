@@ -327,10 +327,16 @@ def test_failure_alert_rerun_command_names_the_failed_opd(fresh):
     """The alert's re-run command used to say "opd": "disnaker" whatever failed (hard-coded in the templates)."""
     from tkpk.notify import send_failure_alert
     from tkpk.notify.mailsink import MailSink
+    from tkpk.pipeline import resume_steps
 
+    # what the task failure callback records for a failed mapped load (its map index "dinkes/dinkes_ibu_hamil")
+    failures = [{"task_id": "load_submission", "what": "gudang data tidak dapat dihubungi",
+                 "error": "OperationalError: connection refused", "opd": "dinkes",
+                 "submission_type": "dinkes_ibu_hamil"}]
     with MailSink(fresh.outbox_dir) as sink:
         send_failure_alert(fresh, _smtp(sink.port), dag_id="tkpk_monthly", task_id="load_submission",
-                           period=PERIOD, error="Kiriman ditolak", opd="dinkes", submission_type="dinkes_ibu_hamil")
+                           period=PERIOD, error=failures[0]["error"], run_id="manual__1", failures=failures,
+                           resume=resume_steps("tkpk_monthly", "manual__1", PERIOD, failures))
     msgs = _messages(fresh.outbox_dir)
     assert msgs
     for m in msgs:

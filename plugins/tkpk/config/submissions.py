@@ -168,6 +168,7 @@ class FolderSubmission(Strict):
 
 class OpdsConfig(Strict):
     schedule_day: int = Field(10, ge=1, le=28)  # day of month the monthly run starts (07:00 WIB)
+    finish_by_hour: int = Field(17, ge=8, le=23)  # stewards are alerted if the run is not finished by then (WIB)
     reminder_days_before: int = Field(3, ge=0, le=20)
     stewards: tuple[Contact, ...] = ()
     opds: tuple[Opd, ...]

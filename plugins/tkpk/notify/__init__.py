@@ -23,13 +23,13 @@ def send_reports(settings, period: str, smtp: SmtpSettings, *, resend: bool = Fa
 
 def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: str, period: str | None,
                        error: str, run_id: str | None = None, log_url: str | None = None, config=None,
-                       opd: str | None = None, submission_type: str | None = None) -> None:
-    """E-mail the stewards that `dag_id`/`task_id` failed for `period` (error masked, how to re-run; `opd` and
-    `submission_type` name a failed load in the re-run command)."""
+                       failures: list[dict] | None = None, resume: list[str] | None = None) -> None:
+    """E-mail the stewards that `dag_id`/`task_id` (or, with `failures`, a whole run) failed for `period` (errors
+    masked, how to resume)."""
     from tkpk.notify.alert import send_failure_alert as _alert
 
     _alert(settings, smtp, dag_id=dag_id, task_id=task_id, period=period, error=error, run_id=run_id,
-           log_url=log_url, config=config, opd=opd, submission_type=submission_type)
+           log_url=log_url, config=config, failures=failures, resume=resume)
 
 
 __all__ = ["RecipientRefused", "SendFailed", "SmtpSettings", "send_failure_alert", "send_reports"]

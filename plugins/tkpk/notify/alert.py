@@ -6,18 +6,24 @@ re-run (clear the failed task, or trigger with `period` and `opd`). Subject:
 
 The alert must go out even when the warehouse is what failed: the send log entry is best effort, and the
 Message-ID is derived from the failure itself, so a callback that fires twice for one failure is recognisable.
+
+A failed run of `tkpk_monthly` sends ONE alert (the DAG's failure callback) listing every task that failed for an
+infrastructure reason (`failures`) and the step that resumes the run. If the mail server itself is what failed, the
+alert is kept as a file under `{var_dir}/alerts/pending/` and `flush_pending_alerts` delivers it once when SMTP is
+back (the next run's first task, or the next alert), so it is neither dropped nor sent twice.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from datetime import UTC, datetime
 
 from tkpk.normalize.nik import mask_text
 from tkpk.notify.mime import as_bytes, build_message
-from tkpk.notify.smtp import RecipientRefused, SmtpClient, SmtpSettings
+from tkpk.notify.smtp import RecipientRefused, SendFailed, SmtpClient, SmtpSettings
 from tkpk.period import Period
 from tkpk.reports.render import REVISION_MARKER, SUBJECT_PREFIX, render_html, render_text
 
@@ -50,10 +56,11 @@ def _label(period: str | None) -> str:
 
 def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: str, period: str | None, error: str,
                        run_id: str | None = None, log_url: str | None = None, config=None,
-                       client: SmtpClient | None = None, opd: str | None = None,
-                       submission_type: str | None = None) -> None:
-    """E-mail the stewards that a task failed. Raises only if no steward could be reached at all. `opd` and
-    `submission_type` name the failed load (a mapped `load_submission`), so the re-run command is ready to copy."""
+                       client: SmtpClient | None = None, failures: list[dict] | None = None,
+                       resume: list[str] | None = None) -> None:
+    """E-mail the stewards that a task (or, with `failures`, a run) failed. `failures`: one dict per failed task
+    (task_id, what, error); `resume`: the steps that resume the run, in Indonesian. If the mail server cannot be
+    reached, the messages not delivered are kept for `flush_pending_alerts` and `SendFailed` is raised."""
     from tkpk.config import load_config
 
     config = config or load_config(settings.config_dir)
@@ -63,9 +70,10 @@ def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: st
         return
     line = one_line(error)
     label = _label(period)
+    failures = [dict(f, error=one_line(f.get("error"))) for f in failures or []]
     context = dict(dag_id=dag_id, task_id=task_id, period=period, period_label=label, error=line, run_id=run_id,
-                   opd=opd, submission_type=submission_type,
-                   log_url=log_url, subject=alert_subject(dag_id, task_id, period),
+                   log_url=log_url, subject=alert_subject(dag_id, task_id, period), failures=failures,
+                   resume=resume or [],
                    heading=f"Gagal: {dag_id} / {task_id}", subheading=f"Periode {label}" if label else "")
     html = render_html(settings.templates_dir, "failure_alert.html", **context).replace(REVISION_MARKER, "")
     text = render_text(settings.templates_dir, "failure_alert.txt", **context)
@@ -73,11 +81,14 @@ def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: st
     domain = sender.rsplit("@", 1)[-1]
     # The same failure (DAG, task, period, error) is one alert: a re-run that fails the same way, e.g. the same
     # rejected file, does not alert the stewards again. The run is not part of the identity for that reason.
-    digest = hashlib.sha256("|".join([dag_id, task_id, str(period), line]).encode()).hexdigest()
+    identity = [dag_id, task_id, str(period), line] + [f"{f.get('task_id')}:{f['error']}" for f in failures]
+    digest = hashlib.sha256("|".join(identity).encode()).hexdigest()
+    flush_pending_alerts(settings, smtp)
     already = _already_sent(settings, period, task_id, digest)
     own_client = client is None
     client = client or SmtpClient(smtp)
     delivered = 0
+    undelivered: list[tuple[str, str, bytes]] = []
     try:
         for steward in stewards:
             if str(steward.email) in already:
@@ -87,12 +98,27 @@ def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: st
             msg = build_message(subject=context["subject"], sender=sender, sender_name=config.recipients.sender_name,
                                 to_email=str(steward.email), to_name=steward.name, html=html, text=text,
                                 msg_id=msg_id, headers={"X-TKPK-Report": "alert", "X-Priority": "2"})
+            data = as_bytes(msg)
             try:
-                client.deliver(as_bytes(msg), sender, str(steward.email))
+                client.deliver(data, sender, str(steward.email))
             except RecipientRefused as exc:
                 log.warning("Peringatan kegagalan: satu steward ditolak server (%s)", exc.code)
                 _log_send(settings, period, task_id, str(steward.email), digest, msg_id, "refused")
                 continue
+            except SendFailed:
+                # The mail server is down: keep this and every remaining steward's alert for later delivery.
+                undelivered.append((str(steward.email), msg_id, data))
+                for rest in stewards[stewards.index(steward) + 1:]:
+                    if str(rest.email) in already:
+                        continue
+                    who = hashlib.sha256(str(rest.email).lower().encode()).hexdigest()[:12]
+                    rest_id = f"<tkpk.alert.{digest[:16]}.{who}@{domain}>"
+                    undelivered.append((str(rest.email), rest_id, as_bytes(build_message(
+                        subject=context["subject"], sender=sender, sender_name=config.recipients.sender_name,
+                        to_email=str(rest.email), to_name=rest.name, html=html, text=text, msg_id=rest_id,
+                        headers={"X-TKPK-Report": "alert", "X-Priority": "2"}))))
+                _keep_pending(settings, period, task_id, digest, sender, undelivered)
+                raise
             delivered += 1
             _log_send(settings, period, task_id, str(steward.email), digest, msg_id, "sent")
     finally:
@@ -131,3 +157,55 @@ def _log_send(settings, period, task_id, recipient, digest, msg_id, status) -> N
                           sent_at=now if status == "sent" else None))
     except Exception as exc:  # noqa: BLE001 - logging the alert must never stop the alert
         log.warning("Catatan kirim peringatan tidak tersimpan (%s)", type(exc).__name__)
+
+
+def _pending_dir(settings):
+    return settings.var_dir / "alerts" / "pending"
+
+
+def _keep_pending(settings, period, task_id, digest, sender, undelivered) -> None:
+    """One file per undelivered message, named by its Message-ID (writing it twice keeps one copy)."""
+    folder = _pending_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    for recipient, msg_id, data in undelivered:
+        name = hashlib.sha256(msg_id.encode()).hexdigest()[:24]
+        (folder / f"{name}.eml").write_bytes(data)
+        meta = dict(period=period, task_id=task_id, digest=digest, sender=sender, recipient=recipient, msg_id=msg_id)
+        (folder / f"{name}.json").write_text(json.dumps(meta))
+    log.warning("Server SMTP tidak dapat dihubungi: %d peringatan disimpan dan dikirim saat server kembali",
+                len(undelivered))
+
+
+def flush_pending_alerts(settings, smtp: SmtpSettings, *, client: SmtpClient | None = None) -> int:
+    """Deliver the alerts kept while the mail server was down, each once (its file is removed after delivery).
+    Never raises: a server still down leaves the files for the next attempt. Returns how many were delivered."""
+    folder = _pending_dir(settings)
+    metas = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not metas:
+        return 0
+    own_client = client is None
+    client = client or SmtpClient(smtp)
+    delivered = 0
+    try:
+        for meta_path in metas:
+            eml = meta_path.with_suffix(".eml")
+            meta = json.loads(meta_path.read_text())
+            try:
+                client.deliver(eml.read_bytes(), meta["sender"], meta["recipient"])
+                status = "sent"
+            except RecipientRefused:
+                status = "refused"
+            except (SendFailed, OSError) as exc:
+                log.warning("Peringatan tertunda belum terkirim (%s); dicoba lagi nanti", type(exc).__name__)
+                break
+            _log_send(settings, meta["period"], meta["task_id"], meta["recipient"], meta["digest"], meta["msg_id"],
+                      status)
+            eml.unlink(missing_ok=True)
+            meta_path.unlink(missing_ok=True)
+            delivered += status == "sent"
+    finally:
+        if own_client:
+            client.close()
+    if delivered:
+        log.info("%d peringatan kegagalan yang tertunda sudah terkirim", delivered)
+    return delivered

@@ -45,6 +45,10 @@ class SmtpSettings:
     # Largest message we send; the server's advertised SIZE (EHLO) lowers it further. 25 MB is what most
     # government and public mail services accept.
     max_message_mb: float = 25.0
+    # Opens a connected, logged-in smtplib client. The DAGs pass the SMTP provider's SmtpHook here, so every field
+    # of the connection form (SSL/STARTTLS, ssl_context, auth_type incl. OAuth2, timeout) is honoured; without it
+    # (CLI, tests) `_connect` below opens one from the fields above.
+    connect: object = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_connection(cls, conn, *, sender: str | None = None, retries: int = 3, backoff: float = 2.0) -> SmtpSettings:
@@ -140,6 +144,8 @@ class SmtpClient:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
+        if s.connect is not None:
+            return s.connect()
         context = ssl.create_default_context()
         if s.use_ssl:
             conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)

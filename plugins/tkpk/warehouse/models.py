@@ -499,6 +499,23 @@ class PipelineRun(Base):
     summary: Mapped[dict] = mapped_column(JSON, default=dict)  # counts only, no personal data
 
 
+class PeriodRebuild(Base):
+    """A month that already ran and must be rebuilt because an earlier month was revised after it (its events and
+    eligibility read every earlier period, its report compares with the month before). Linkage does not depend on
+    other months, so it is not what is stale. Open until a run of that month finishes with its reports sent."""
+
+    __tablename__ = "period_rebuild"
+    rebuild_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(PERIOD)
+    because_of: Mapped[str] = mapped_column(PERIOD)  # the revised earlier month
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_by: Mapped[str] = mapped_column(String(250))  # run id of the revising run
+    rebuilt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rebuilt_by: Mapped[str | None] = mapped_column(String(250))
+
+    __table_args__ = (Index("ix_period_rebuild_period", "period"),)
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
     audit_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -4,7 +4,7 @@ Feedback names a column the way the clerk wrote it ("Kode Kel", "Mulai Kepeserta
 name for code and the `tkpk validate --json` contract (issue #14).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 22:00:00
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0005'
-down_revision: str | None = '0003'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
