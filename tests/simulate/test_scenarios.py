@@ -222,8 +222,8 @@ def test_the_printed_summary_is_in_indonesian(tmp_path, capsys):
     assert "Simulasi Oktober 2026 terhadap aturan yang berlaku (2026.1): 1 keputusan berbeda" in text
     assert "Skenario 'bpnt5': bpnt.desil.max=5, pagu.bpnt.tahunan=6000000" in text
     assert "bpnt: keluarga 2 -> 3 (+1 / -0), jiwa 4 -> 7 (+3 / -0)" in text
-    assert "rupiah setahun Rp 4.800.000 -> Rp 7.200.000" in text
-    assert "pagu Rp 6.000.000: kurang Rp 1.200.000 (MELEBIHI pagu)" in text
+    assert "rupiah setahun Rp4.800.000 -> Rp7.200.000" in text
+    assert "pagu Rp6.000.000: kurang Rp1.200.000 (MELEBIHI pagu)" in text
 
 
 def test_a_whole_alternative_rules_file_and_a_pagu_per_kelurahan_exception(tmp_path, capsys):

@@ -60,6 +60,7 @@ def _fmt(n: int) -> str:
 def _run_files(args, period) -> int:
     from tkpk.eligibility.files import evaluate_files, write_decisions
     from tkpk.registry import RegistryError
+    from tkpk.reports.format import rupiah
 
     if not args.out:
         raise UsageError("--out wajib diisi bersama --registry.")
@@ -92,14 +93,14 @@ def _run_files(args, period) -> int:
         eligible = mine[mine["eligible"]]
         line = f"  {program.code:<22} layak {_fmt(len(eligible)):>7}"
         if eligible["benefit_rupiah"].sum():
-            line += f"   Rp {_fmt(int(eligible['benefit_rupiah'].sum()))}"
+            line += f"   {rupiah(int(eligible['benefit_rupiah'].sum()))}"
         waiting = int((mine["rank"].notna() & ~mine["eligible"]).sum())
         if waiting:
             line += f"   daftar tunggu (kuota_penuh) {_fmt(waiting)}"
         print(line)
     if len(result.targeting):
         counts = result.targeting.groupby(["program", "category"]).size()
-        print("  Ketepatan sasaran (tepat / exclusion / inclusion):")
+        print("  Ketepatan sasaran (tepat / kesalahan eksklusi / kesalahan inklusi):")
         for code in dict.fromkeys(result.targeting["program"]):
             c = counts.get(code)
             print(f"  {code:<22} {_fmt(int(c.get('tepat', 0)))} / {_fmt(int(c.get('exclusion', 0)))} / "
@@ -109,6 +110,7 @@ def _run_files(args, period) -> int:
 
 def _run_warehouse(args, period) -> int:
     from tkpk.eligibility.store import EligibilityError, run_period
+    from tkpk.reports.format import rupiah
 
     settings = Settings.from_env()
     if args.database_url:
@@ -132,8 +134,8 @@ def _run_warehouse(args, period) -> int:
     else:
         print("  Perubahan sejak bulan lalu: belum ada keputusan bulan lalu untuk dibandingkan")
     for code, t in sorted(result["targeting"].items()):
-        print(f"  {code:<22} tepat {_fmt(t.get('tepat', 0))}, exclusion {_fmt(t.get('exclusion', 0))}, "
-              f"inclusion {_fmt(t.get('inclusion', 0))} (Rp {_fmt(t.get('rupiah_inclusion', 0))})")
+        print(f"  {code:<22} tepat {_fmt(t.get('tepat', 0))}, kesalahan eksklusi {_fmt(t.get('exclusion', 0))}, "
+              f"kesalahan inklusi {_fmt(t.get('inclusion', 0))} ({rupiah(t.get('rupiah_inclusion', 0))})")
     if result["programs_without_recipient_data"]:
         print("  Tanpa data penerima bulan ini: " + ", ".join(result["programs_without_recipient_data"]))
     return 0
