@@ -21,7 +21,9 @@ def test_every_list_carries_verval_columns_inclusion_and_reasons_in_words(fresh,
         sheets = pii_sheets(conn, SQL_DIR, data, config, Scope("kota"))
         by_name = {s.name: s for s in sheets}
         assert {"Kesalahan eksklusi", "Kesalahan inklusi"} <= set(by_name)
-        for sheet in sheets:
+        # the lists to visit carry the empty field-check columns; the two lists that verval itself produced (usul
+        # nonaktif, usulan DTSEN: visits already done, for SIKS-NG) carry the visit's result instead
+        for sheet in (s for s in sheets if s.name not in ("Usul nonaktif", "Usulan DTSEN")):
             assert [c.key for c in sheet.columns][-6:] == VERVAL, sheet.name
             assert [c.header for c in sheet.columns][-6:] == VERVAL, sheet.name
             assert all(not row.get(k) for row in sheet.rows for k in VERVAL), sheet.name

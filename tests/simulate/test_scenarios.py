@@ -1,7 +1,7 @@
-"""`tkpk simulate` on hand-made registries (files path): each case computed by hand from programs.yaml 2026.1.
+"""`tkpk simulate` on hand-made registries (files path): each case computed by hand from programs.yaml 2026.2.
 
-Period 2026-10, E = 2026-10-31. Baseline rules: pkh desil 1-2 (anak_usia_dini Rp3.000.000, lansia 70+ Rp2.400.000),
-bpnt desil 1-4 Rp2.400.000, bpjs_tk desil 1, 18-64, informal, quota 50 per kelurahan, Rp201.600.
+Period 2026-10, E = 2026-10-31. Baseline rules: pkh desil 1-4 (anak_usia_dini Rp3.000.000, lansia 60+ Rp2.400.000),
+bpnt desil 1-4 Rp2.400.000, bpjs_tk desil 1-4, 18-64, informal, quota 50 per kelurahan, Rp201.600.
 """
 
 from __future__ import annotations
@@ -111,27 +111,28 @@ def quota_registry() -> Builder:
 
 
 def test_changing_a_quota_moves_the_ranking_and_the_waiting_list(tmp_path, capsys):
-    # quota 1 per kelurahan and desil 1-2: in A the ranking is W1 (desil 1, 3 members), W2 (desil 1, 1 member),
-    # W3 (desil 2); W1 stays, W2 moves to the waiting list (rank 2), W3 enters it (rank 3); in B W4 keeps rank 1
+    # rule set 2026.2: BPJS TK desil 1-4, 50 places. Quota 1 per kelurahan: in A the ranking is W1 (desil 1,
+    # 3 members), W2 (desil 1, 1 member), W3 (desil 2); W1 stays, W2 (rank 2) and W3 (rank 3) move to the waiting
+    # list; in B W4 keeps rank 1
     rows, summary = run(tmp_path, quota_registry(), "--scenario", "kuota1", "--set", "bpjs_tk.quota.size=1",
-                        "--set", "bpjs_tk.desil.max=2", capsys=capsys)
+                        capsys=capsys)
     got = {(r["program"], r["id_art"]): r for r in rows}
-    assert set(got) == {("bpjs_tk", "W2")}
+    assert set(got) == {("bpjs_tk", "W2"), ("bpjs_tk", "W3")}
     w2 = got[("bpjs_tk", "W2")]
     assert (w2["baseline_eligible"], w2["scenario_eligible"], w2["scenario"]) == ("true", "false", "kuota1")
     assert w2["baseline_reasons"] == "desil 1; usia 18-64; sektor pekerjaan informal; dalam kuota, peringkat 2"
     assert w2["scenario_reasons"].endswith("kuota penuh (daftar tunggu), peringkat 2")
     assert (w2["baseline_benefit"], w2["scenario_benefit"]) == ("201600", "0")
     p = program(summary, "bpjs_tk")
-    assert (p["units_before"], p["units_after"], p["waiting_before"], p["waiting_after"]) == (3, 2, 0, 2)
-    assert (p["persons_lost"], p["families_lost"], p["rupiah_after"]) == (1, 1, 2 * 201_600)
+    assert got[("bpjs_tk", "W3")]["scenario_reasons"].endswith("kuota penuh (daftar tunggu), peringkat 3")
+    assert (p["units_before"], p["units_after"], p["waiting_before"], p["waiting_after"]) == (4, 2, 0, 2)
+    assert (p["persons_lost"], p["families_lost"], p["rupiah_after"]) == (2, 2, 2 * 201_600)
 
-    # a bigger quota with the wider desil range: W3 (desil 2) gets in at rank 3
-    rows, summary = run(tmp_path, quota_registry(), "--set", "bpjs_tk.quota.size=60", "--set",
-                        "bpjs_tk.desil.max=2", capsys=capsys)
-    assert [(r["id_art"], r["baseline_eligible"], r["scenario_eligible"]) for r in rows] == [("W3", "false", "true")]
-    assert rows[0]["scenario_reasons"].endswith("dalam kuota, peringkat 3")
-    assert rows[0]["baseline_reasons"] == "desil di luar 1"  # a refusal lists only the conditions it fails
+    # the extreme poor only (desil 1): W3 (desil 2) leaves the list it held at rank 3
+    rows, summary = run(tmp_path, quota_registry(), "--set", "bpjs_tk.desil.max=1", capsys=capsys)
+    assert [(r["id_art"], r["baseline_eligible"], r["scenario_eligible"]) for r in rows] == [("W3", "true", "false")]
+    assert rows[0]["baseline_reasons"].endswith("dalam kuota, peringkat 3")
+    assert rows[0]["scenario_reasons"] == "desil di luar 1"  # a refusal lists only the conditions it fails
 
 
 def test_a_component_age_bound(tmp_path, capsys):
@@ -142,14 +143,15 @@ def test_a_component_age_bound(tmp_path, capsys):
     b.person("L2a", "L2", "1950-01-01", hubungan="kepala_keluarga")  # 76 at E
     b.household("L3", 2)
     b.person("L3a", "L3", "1960-01-01", hubungan="kepala_keluarga")  # 66 at E
+    # rule set 2026.2: lansia from 60, PKH desil 1-4, so L3 (desil 2, 66) is in the baseline too
     rows, summary = run(tmp_path, b, "--set", "pkh.components.lansia.age.min=75", capsys=capsys)
     assert [(r["id_keluarga"], r["baseline_eligible"], r["scenario_eligible"]) for r in rows] == [
-        ("L1", "true", "false")]
+        ("L1", "true", "false"), ("L3", "true", "false")]
     assert rows[0]["baseline_reasons"] == "desil 1; komponen lanjut usia"
     assert rows[0]["scenario_reasons"] == "tidak ada komponen PKH"
-    rows, summary = run(tmp_path, b, "--set", "pkh.components.lansia.age.min=65", capsys=capsys)
-    assert [(r["id_keluarga"], r["scenario_benefit"]) for r in rows] == [("L3", "2400000")]
-    assert program(summary, "pkh")["rupiah_after"] == 3 * 2_400_000
+    rows, summary = run(tmp_path, b, "--set", "pkh.components.lansia.age.min=70", capsys=capsys)
+    assert [(r["id_keluarga"], r["scenario_benefit"]) for r in rows] == [("L3", "0")]
+    assert program(summary, "pkh")["rupiah_after"] == 2 * 2_400_000
 
 
 def test_changing_an_amount_changes_rupiah_only(tmp_path, capsys):
@@ -194,7 +196,7 @@ def test_several_scenarios_side_by_side_recompute_only_what_they_touch(tmp_path,
 @pytest.mark.parametrize(("override", "expected"), [
     ("pkh.desil.max=dua", ["pkh.desil.max", "harus berupa bilangan bulat", "'dua'"]),
     ("pkh.desil.max=11", ["pkh.desil.max", "terlalu besar: batasnya 10"]),
-    ("pkh.desil.min=3", ["pkh.desil", "desil min (3) lebih besar dari max (2)"]),
+    ("pkh.desil.min=5", ["pkh.desil", "desil min (5) lebih besar dari max (4)"]),
     ("pkh.components.lansiaa.age.min=70", ["pkh.components", "lansiaa", "lansia"]),
     ("pkh.desill.max=1", ["pkh.desill", "tidak dikenal"]),
     ("pkx.desil.max=1", ["pkx", "tidak ada di programs.yaml"]),
@@ -219,7 +221,7 @@ def test_the_printed_summary_is_in_indonesian(tmp_path, capsys):
     assert main(["simulate", "--period", "2026-10", "--registry", str(registry), "--out", str(out),
                  "--scenario", "bpnt5", "--set", "bpnt.desil.max=5", "--set", "pagu.bpnt.tahunan=6000000"]) == 0
     text = capsys.readouterr().out
-    assert "Simulasi Oktober 2026 terhadap aturan yang berlaku (2026.1): 1 keputusan berbeda" in text
+    assert "Simulasi Oktober 2026 terhadap aturan yang berlaku (2026.2): 1 keputusan berbeda" in text
     assert "Skenario 'bpnt5': bpnt.desil.max=5, pagu.bpnt.tahunan=6000000" in text
     assert "bpnt: keluarga 2 -> 3 (+1 / -0), jiwa 4 -> 7 (+3 / -0)" in text
     assert "rupiah setahun Rp4.800.000 -> Rp7.200.000" in text

@@ -71,7 +71,10 @@ def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: st
     line = one_line(error)
     label = _label(period)
     failures = [dict(f, error=one_line(f.get("error"))) for f in failures or []]
-    context = dict(dag_id=dag_id, task_id=task_id, period=period, period_label=label, error=line, run_id=run_id,
+    opds = sorted({f["opd"] for f in failures if f.get("opd")})  # one failed load: name it in the re-run command
+    kinds = sorted({f["submission_type"] for f in failures if f.get("submission_type")})
+    context = dict(opd=opds[0] if len(opds) == 1 else None, submission_type=kinds[0] if len(kinds) == 1 else None)
+    context |= dict(dag_id=dag_id, task_id=task_id, period=period, period_label=label, error=line, run_id=run_id,
                    log_url=log_url, subject=alert_subject(dag_id, task_id, period), failures=failures,
                    resume=resume or [],
                    heading=f"Gagal: {dag_id} / {task_id}", subheading=f"Periode {label}" if label else "")
