@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
-from tkpk_airflow import default_args, settings, smtp_settings
+from tkpk_airflow import alert_run_failure, default_args, settings, smtp_settings
 
 from tkpk.period import PERIOD_PATTERN
 from tkpk.simulate.request import program_codes
@@ -52,6 +52,7 @@ def _optional_int(title: str, description: str, minimum: int = 0, maximum: int |
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=1),
     default_args=default_args(),
+    on_failure_callback=alert_run_failure,
     tags=["tkpk", "simulation"],
     doc_md=DOC_MD,
     params={

@@ -51,9 +51,9 @@ def test_the_requester_gets_the_comparison_report(sqlite_warehouse, tmp_path, re
     settings, b = october(url, tmp_path)
     run_period(settings, "2026-09")
     run_period(settings, "2026-10")
-    request = validate_request(settings, "2026-10", "bpjs_tk", {"desil_max": 2, "pagu_per_kelurahan": 300000},
-                               [], requester, name="desil 2")
-    assert request["sets"] == ["bpjs_tk.desil.max=2", "pagu.bpjs_tk.per_kelurahan=300000"]
+    request = validate_request(settings, "2026-10", "bpjs_tk", {"desil_max": 1, "pagu_per_kelurahan": 100000},
+                               [], requester, name="desil 1")
+    assert request["sets"] == ["bpjs_tk.desil.max=1", "pagu.bpjs_tk.per_kelurahan=100000"]
     with MailSink(tmp_path / "outbox") as sink:
         smtp = SmtpSettings(host="127.0.0.1", port=sink.port, retries=0)
         first = run_request(settings, smtp, request, request_id="manual__1")
@@ -70,13 +70,13 @@ def test_the_requester_gets_the_comparison_report(sqlite_warehouse, tmp_path, re
         assert s.scalar(select(SimulationScenario.scenario_id)) == again["scenario_ids"][0]
 
     msg = _read(messages[-1])
-    assert msg["To"] == requester and msg["Subject"] == "[TKPK Kota Jambi] Simulasi Oktober 2026: desil 2"
+    assert msg["To"] == requester and msg["Subject"] == "[TKPK Kota Jambi] Simulasi Oktober 2026: desil 1"
     text = msg.get_body(("plain",)).get_content()
-    assert 'SKENARIO "desil 2": bpjs_tk.desil.max=2, pagu.bpjs_tk.per_kelurahan=300000' in text
-    assert "1 keluarga bertambah, 0 keluarga berkurang; biaya setahun +201.600 rupiah" in text
-    assert "BPJS Ketenagakerjaan pekerja informal: keluarga 2 -> 3 (+1 / -0)" in text
-    assert "Simpang IV Sipin (desil 2, BPJS Ketenagakerjaan pekerja informal): keluarga +1 / -0" in text
-    assert "Telanaipura (desil 2" in text
+    assert 'SKENARIO "desil 1": bpjs_tk.desil.max=1, pagu.bpjs_tk.per_kelurahan=100000' in text
+    assert "0 keluarga bertambah, 1 keluarga berkurang; biaya setahun −201.600 rupiah" in text
+    assert "BPJS Ketenagakerjaan pekerja informal: keluarga 3 -> 2 (+0 / -1)" in text
+    assert "Simpang IV Sipin (desil 1, BPJS Ketenagakerjaan pekerja informal): keluarga +0 / -1" in text
+    assert "Telanaipura (desil 1" in text
     html = msg.get_body(("html",)).get_content()
     assert "cid:peta-simulasi" in html and "kelurahan melebihi pagu" in html
     images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
@@ -90,7 +90,7 @@ def test_the_requester_gets_the_comparison_report(sqlite_warehouse, tmp_path, re
         assert len(sheets) == 1
         ws = openpyxl.load_workbook(io.BytesIO(sheets[0].get_content())).active
         values = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
-        assert nik in values and "Warga K2b" in values and "bertambah" in values
+        assert nik in values and "Warga K2b" in values and "berkurang" in values
     else:
         assert sheets == []
         assert "Daftar nama tidak dilampirkan" in text

@@ -66,17 +66,17 @@ def test_official_tables_unchanged_and_no_override_equals_the_official_month(war
         assert p["rupiah_before"] == p["rupiah_after"] == sum(r.benefit_rupiah for r in mine), p["program"]
 
     # two scenarios, one with differences: stored under their own ids, the official month untouched
-    rows, summary = simulate(url, tmp_path, capsys, "--scenario", "desil2", "--set", "bpjs_tk.desil.max=2",
+    rows, summary = simulate(url, tmp_path, capsys, "--scenario", "desil1", "--set", "bpjs_tk.desil.max=1",
                              "--scenario", "bpnt", "--set", "bpnt.amount=2700000")
     assert dump(url) == before
-    assert {r["scenario"] for r in rows} == {"desil2", "bpnt"}
-    # K2's informal worker (desil 2, 46 years old) comes in; K2's grandfather died in September: not him
-    assert [(r["id_art"], r["scenario_eligible"]) for r in rows if r["scenario"] == "desil2"] == [("K2b", "true")]
+    assert {r["scenario"] for r in rows} == {"desil1", "bpnt"}
+    # rule set 2026.2 reaches desil 1-4: K2's informal worker (desil 2, 46 years old) leaves when only desil 1 counts
+    assert [(r["id_art"], r["scenario_eligible"]) for r in rows if r["scenario"] == "desil1"] == [("K2b", "false")]
     ids = [s["scenario_id"] for s in summary["scenarios"]]
     with session_scope(url) as s:
         stored = {r.scenario_id: r for r in s.scalars(select(SimulationScenario))}
         assert set(ids) <= set(stored)
-        assert stored[ids[0]].overrides == ["bpjs_tk.desil.max=2"] and stored[ids[0]].period == "2026-10"
+        assert stored[ids[0]].overrides == ["bpjs_tk.desil.max=1"] and stored[ids[0]].period == "2026-10"
         assert stored[ids[0]].requested_by == "analis@bappeda.jambikota.example"
         diffs = s.scalars(select(SimulationDiff).where(SimulationDiff.scenario_id == ids[1])).all()
     assert len(diffs) == len([r for r in rows if r["scenario"] == "bpnt"]) > 0

@@ -56,7 +56,8 @@ def test_verval_section_and_siks_ng_lists(tmp_path):
     info = _add_verval(url)
     settings = settings_for(url, tmp_path / "reports", tmp_path / "outbox")
     build_reports(settings, PERIOD)
-    kel_dir = next(p for p in (tmp_path / "reports" / PERIOD).iterdir() if "1571011001" in p.name.replace(".", ""))
+    kel_dir = next(p for p in (tmp_path / "reports" / PERIOD).iterdir() if p.name.startswith("kelurahan-")
+               and "1571011001" in p.name.replace(".", ""))
     figures = json.loads((kel_dir / "data.json").read_text())["verval"]
     assert figures["rows"] == 3 and figures["lengkap"] == 2 and abs(figures["lengkap_pct"] - 2 / 3) < 1e-9
     assert {x["check"]: x["rows"] for x in figures["findings"]} == {"foto_tanpa_gps": 1,
