@@ -24,6 +24,8 @@ os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
 os.environ.setdefault("TKPK_HOME", str(ROOT))
 # Test files are complete when written: no settle wait (tests of the wait pass settle_seconds themselves).
 os.environ.setdefault("TKPK_SETTLE_SECONDS", "0")
+# Runs in tests are unattended: no steward's sign-off before sending (tests/test_tkpk_view.py switches it on).
+os.environ.setdefault("TKPK_APPROVAL_REQUIRED", "false")
 
 PG_ADMIN_URL = os.environ.get("TKPK_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 MYSQL_ADMIN_URL = os.environ.get("TKPK_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")

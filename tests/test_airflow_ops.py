@@ -446,8 +446,8 @@ def test_backfill_of_three_months_at_once_keeps_their_order_without_retries(tmp_
         stack = SchedulerStack(tmp_path / "stack", env)
         try:
             stack.prepare()
-            stack.cli("backfill", "create", "--dag-id", DAG_ID, "--from-date", THREE["2026-08"],
-                      "--to-date", THREE["2026-10"], "--max-active-runs", "3")
+            stack.run_cli(["backfill", "create", "--dag-id", DAG_ID, "--from-date", THREE["2026-08"],
+                           "--to-date", THREE["2026-10"], "--max-active-runs", "3"])
             stack.start()
             runs = stack.wait_until(lambda: _finished(stack.runs(), 3), "backfill runs", timeout=1700)
             tis = {r["dag_run_id"]: stack.task_instances(r["dag_run_id"]) for r in runs}

@@ -254,7 +254,12 @@ def test_load_task_retries_database_errors_but_not_rejections():
     handlers = [h for n in ast.walk(fn) if isinstance(n, ast.Try) for h in n.handlers]
     assert handlers and all(isinstance(h.type, ast.Name) and h.type.id == "BatchRejected" for h in handlers)
     raises = [n for h in handlers for n in ast.walk(h) if isinstance(n, ast.Raise)]
-    assert all("AirflowFailException" in ast.unparse(r) for r in raises)
+    # a rejection fails without retry: AirflowFailException itself, or tkpk_airflow.rejected(), a subclass of it
+    assert all("AirflowFailException" in ast.unparse(r) or "rejected(" in ast.unparse(r) for r in raises)
+    from airflow.sdk.exceptions import AirflowFailException
+    from tkpk_airflow import rejected
+
+    assert isinstance(rejected("x"), AirflowFailException)
 
 
 # ------------------------------------------------------------------------------------------------ (c) SMTP
