@@ -37,13 +37,14 @@ def quarantine_batches(database_url: str, period: str) -> list[dict]:
 
 
 def quarantine_page(database_url: str, batch_id: int, *, offset: int, limit: int) -> tuple[list[dict], int]:
-    """One page of a batch's row errors in Excel row order, and how many there are. `value` and `message` are as
-    stored (they may hold a full NIK): the caller masks them."""
+    """One page of a batch's row errors in Excel row order, and how many there are. `header` is the column as the
+    OPD wrote it (None for findings loaded before it was kept). `value` and `message` are as stored (they may hold
+    a full NIK): the caller masks them."""
     with session_scope(database_url) as s:
         where = (Finding.batch_id == batch_id, Finding.severity == "error")
         total = int(s.scalar(select(func.count()).select_from(Finding).where(*where)) or 0)
         found = s.execute(select(Finding.source_file, Finding.sheet, Finding.row_number, Finding.column,
-                                 Finding.message, Finding.value)
+                                 Finding.header, Finding.message, Finding.value)
                           .where(*where).order_by(Finding.row_number, Finding.finding_id)
                           .offset(offset).limit(limit)).all()
     return [dict(f._mapping) for f in found], total

@@ -46,3 +46,22 @@ def test_misspelled_headers_are_suggested_and_messages_use_the_clerks_headers(jo
     sex = by_check["jenis_kelamin_tidak_dikenal"]
     assert (sex["column"], sex["header"]) == ("jenis_kelamin", "L/P") and sex["message"].startswith("L/P harus")
     assert (data["rows_total"], data["rows_valid"]) == (2, 1)
+
+
+def test_the_steward_view_shows_the_clerks_header_for_a_quarantined_row(journey, tmp_path):
+    """The Karantina page names the column as the OPD wrote it ("Kode Kel"), from the finding's stored header."""
+    from tkpk.ingest import load_submission
+    from tkpk.settings import Settings
+    from tkpk.workspace import quarantine_batches, quarantine_page
+
+    source = write(tmp_path, "NIK;Nama;Tgl Lahir;L/P;Kode Kel;Pekerjaan;Mulai Kepesertaan;Iuran")
+    placed = journey.tkpk("submit", str(source), "--opd", "disnaker", "--period", PERIOD)
+    assert placed.returncode == 0, placed.stderr
+    settings = Settings.from_env(database_url=journey.url, landing_url=journey.landing.as_uri(),
+                                 archive_url=(journey.var / "archive").as_uri(), var_dir=journey.var)
+    load_submission(settings, PERIOD, "disnaker", "disnaker_bpjstk")
+    batch = quarantine_batches(journey.url, PERIOD)[0]
+    rows, total = quarantine_page(journey.url, batch["batch_id"], offset=0, limit=50)
+    assert total == len(rows) >= 1
+    kel = next(r for r in rows if r["column"] == "kode_kelurahan")
+    assert (kel["header"], kel["row_number"]) == ("Kode Kel", 3)
