@@ -57,12 +57,12 @@ def test_narrowing_a_desil_range_drops_the_desil_2_family_and_its_pkh_graduation
     pkh = rows[0]
     assert (pkh["baseline_eligible"], pkh["scenario_eligible"]) == ("true", "false")
     assert (pkh["baseline_benefit"], pkh["scenario_benefit"]) == ("3000000", "0")
-    assert pkh["baseline_reasons"] == "desil 2; komponen anak usia dini"
+    assert pkh["baseline_reasons"] == "desil 2; komponen anak usia dini (0–6 tahun)"
     assert pkh["scenario_reasons"] == "desil di luar 1"
     assert pkh["id_art"] == "" and pkh["scenario"] == "skenario"
     grad = rows[1]
     assert (grad["baseline_eligible"], grad["scenario_eligible"]) == ("false", "true")
-    assert grad["scenario_reasons"] == "peserta PKH aktif; desil di luar 1"
+    assert grad["scenario_reasons"] == "tercatat aktif sebagai penerima PKH; desil di luar 1"
     assert summary["scenarios"][0]["programs_recomputed"] == ["pkh", "kandidat_graduasi_pkh"]
     p = program(summary, "pkh")
     assert (p["families_before"], p["families_after"], p["families_lost"], p["families_gained"]) == (2, 1, 1, 0)
@@ -84,7 +84,7 @@ def test_widening_a_desil_range_adds_the_desil_5_family_with_both_reasons(tmp_pa
         "bpnt", "H5", "false", "true")
     assert (r["baseline_benefit"], r["scenario_benefit"]) == ("0", "2400000")
     # H5 is outside the baseline's range, so the baseline engine would not keep it: looked up in a second pass
-    assert r["baseline_reasons"] == "desil di luar 1-4" and r["scenario_reasons"] == "desil 5"
+    assert r["baseline_reasons"] == "desil di luar 1–4" and r["scenario_reasons"] == "desil 5"
     p = program(summary, "bpnt")
     assert (p["families_gained"], p["persons_gained"], p["families_lost"]) == (1, 3, 0)
     assert (p["rupiah_before"], p["rupiah_after"]) == (4_800_000, 7_200_000)
@@ -120,7 +120,7 @@ def test_changing_a_quota_moves_the_ranking_and_the_waiting_list(tmp_path, capsy
     assert set(got) == {("bpjs_tk", "W2"), ("bpjs_tk", "W3")}
     w2 = got[("bpjs_tk", "W2")]
     assert (w2["baseline_eligible"], w2["scenario_eligible"], w2["scenario"]) == ("true", "false", "kuota1")
-    assert w2["baseline_reasons"] == "desil 1; usia 18-64; sektor pekerjaan informal; dalam kuota, peringkat 2"
+    assert w2["baseline_reasons"] == "desil 1; usia 18–64 tahun; pekerja sektor informal; masuk kuota, peringkat 2"
     assert w2["scenario_reasons"].endswith("kuota penuh (daftar tunggu), peringkat 2")
     assert (w2["baseline_benefit"], w2["scenario_benefit"]) == ("201600", "0")
     p = program(summary, "bpjs_tk")
@@ -131,7 +131,7 @@ def test_changing_a_quota_moves_the_ranking_and_the_waiting_list(tmp_path, capsy
     # the extreme poor only (desil 1): W3 (desil 2) leaves the list it held at rank 3
     rows, summary = run(tmp_path, quota_registry(), "--set", "bpjs_tk.desil.max=1", capsys=capsys)
     assert [(r["id_art"], r["baseline_eligible"], r["scenario_eligible"]) for r in rows] == [("W3", "true", "false")]
-    assert rows[0]["baseline_reasons"].endswith("dalam kuota, peringkat 3")
+    assert rows[0]["baseline_reasons"].endswith("masuk kuota, peringkat 3")
     assert rows[0]["scenario_reasons"] == "desil di luar 1"  # a refusal lists only the conditions it fails
 
 
@@ -147,8 +147,8 @@ def test_a_component_age_bound(tmp_path, capsys):
     rows, summary = run(tmp_path, b, "--set", "pkh.components.lansia.age.min=75", capsys=capsys)
     assert [(r["id_keluarga"], r["baseline_eligible"], r["scenario_eligible"]) for r in rows] == [
         ("L1", "true", "false"), ("L3", "true", "false")]
-    assert rows[0]["baseline_reasons"] == "desil 1; komponen lanjut usia"
-    assert rows[0]["scenario_reasons"] == "tidak ada komponen PKH"
+    assert rows[0]["baseline_reasons"] == "desil 1; komponen lansia"
+    assert rows[0]["scenario_reasons"] == "tidak ada anggota yang memenuhi komponen PKH"
     rows, summary = run(tmp_path, b, "--set", "pkh.components.lansia.age.min=70", capsys=capsys)
     assert [(r["id_keluarga"], r["scenario_benefit"]) for r in rows] == [("L3", "0")]
     assert program(summary, "pkh")["rupiah_after"] == 2 * 2_400_000

@@ -32,6 +32,7 @@ FIXED = {
     "tidak_ada_di_registri": "tidak ada lagi di registri",
     "tidak_ditemukan": "tidak ditemukan di registri (DTSEN)",
     "perubahan_aturan": "karena perubahan aturan",
+    "program_tidak_ada": "program tidak ada dalam aturan ini",
 }
 COMPONENTS = {
     "ibu_hamil": "ibu hamil",
@@ -73,6 +74,12 @@ def code_words(code: str) -> str:
         return f"lebih dari {m.group(1)} komponen (diambil {m.group(1)} tertinggi)"
     if m := re.fullmatch(r"rtlh_sudah_selesai_(\d{4})", code):
         return f"RTLH sudah selesai tahun {m.group(1)}"
+    if m := re.fullmatch(r"sektor_bukan_(\w+)", code):
+        return f"bukan pekerja sektor {m.group(1).replace('_', ' ')}"
+    if m := re.fullmatch(r"sektor_(\w+)", code):
+        return f"pekerja sektor {m.group(1).replace('_', ' ')}"
+    if m := re.fullmatch(r"([a-z0-9_]+)_aktif", code):
+        return f"tercatat aktif sebagai penerima {m.group(1).upper()}"
     return code
 
 
