@@ -23,7 +23,8 @@ def _write(config_dir: Path, text: str) -> None:
     (config_dir / "accounts.yaml").write_text(text, encoding="utf-8")
 
 
-def test_shipped_accounts_map_onto_simple_auth_roles(config_dir):
+def test_shipped_accounts_map_onto_simple_auth_roles(config_dir, monkeypatch):
+    monkeypatch.delenv("TKPK_APPROVAL_REQUIRED", raising=False)  # the shipped file itself, not the test default
     from tkpk.config.accounts import load_accounts
 
     accounts = load_accounts(config_dir)
