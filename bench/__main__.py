@@ -14,7 +14,8 @@ Steps (each measured in its own process: wall, CPU user+sys, peak RSS, load aver
   wholerun     `airflow dags test tkpk_monthly` on the synthetic month through the embedded setup; one run
   simulate     `tkpk simulate` from files (registry + the month's accepted rows as canonical CSVs): one scenario,
                three one-program scenarios side by side, one scenario touching every program; the same on a
-               warehouse whose month is processed when TKPK_BENCH_SIMULATE_DB names it
+               warehouse whose month is processed when TKPK_BENCH_SIMULATE_DB names it (e.g. the pipeline
+               step's, kept when TKPK_BENCH_KEEP_WAREHOUSE=1)
   verval       `tkpk verval check` of 10,000 phone-sized photos (tiny: 200) with their sheet (bench.verval)
 """
 
@@ -223,6 +224,10 @@ def scratch(scale: str, kind: str, db: str) -> tuple[dict, callable]:
         env["TKPK_DATABASE_URL"] = f"sqlite:///{var / 'warehouse.db'}"
 
     def cleanup() -> None:
+        if os.environ.get("TKPK_BENCH_KEEP_WAREHOUSE") and kind == "pipeline":
+            # kept for the warehouse path of `simulate` (TKPK_BENCH_SIMULATE_DB); the caller drops it
+            print(f"  warehouse kept: {env['TKPK_DATABASE_URL']}", flush=True)
+            return
         if drop:
             drop()
         shutil.rmtree(var, ignore_errors=True)
