@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -317,11 +318,15 @@ def resume_steps(dag_id: str, run_id: str, period: str | None, failures: list[di
 
 
 def overdue_alert(settings: Settings, smtp, *, period: str, finish_by_hour: int, dag_id: str = "tkpk_monthly",
-                  config=None) -> bool:
+                  config=None, awaiting_approval=None, airflow_url: str | None = None) -> bool:
     """The day-10 deadline: alert the stewards (once: the alert's identity is the period and the message) when no
-    run of `period` has finished by `finish_by_hour` WIB: none started, or the latest is still running. A run
-    that ended (sent, or failed and already alerted by its failure callback) needs no deadline alert.
-    Returns whether an alert was sent."""
+    run of `period` has finished by `finish_by_hour` WIB: none started, the latest is still running, or it waits
+    for the steward's sign-off. A run that ended (sent, or failed and already alerted by its failure callback)
+    needs no deadline alert. Returns whether an alert was sent.
+
+    The warehouse only knows a run as running until it finishes; whether it waits for the sign-off (the
+    `approve_reports` task, awaiting input) is Airflow's to say: `awaiting_approval(run_id) -> bool`, asked by the
+    DAG. `airflow_url` (the api-server's base URL) makes the preview link absolute."""
     from tkpk.notify.alert import send_failure_alert
 
     with session_scope(settings.database_url) as s:
@@ -331,6 +336,11 @@ def overdue_alert(settings: Settings, smtp, *, period: str, finish_by_hour: int,
         run_id = latest.run_id if latest else None
     if state not in (None, "running"):
         return False
+    if state == "running" and awaiting_approval is not None and awaiting_approval(run_id):
+        message, resume = _approval_wait(settings, period, run_id, finish_by_hour, dag_id, airflow_url)
+        send_failure_alert(settings, smtp, dag_id=dag_id, task_id="menunggu_persetujuan", period=str(period),
+                           error=message, run_id=run_id, config=config, resume=resume)
+        return True
     why = "belum dimulai" if state is None else "masih berjalan"
     message = (f"Run {dag_id} periode {period} belum selesai pada pukul {finish_by_hour:02d}.00 WIB ({why}); laporan "
                "belum terkirim.")
@@ -344,3 +354,42 @@ def overdue_alert(settings: Settings, smtp, *, period: str, finish_by_hour: int,
                                "dengan 'Downstream'.",
                                f"Periksa hasilnya: tkpk status --period {period}"])
     return True
+
+
+def _approval_wait(settings: Settings, period: str, run_id: str, finish_by_hour: int, dag_id: str,
+                   airflow_url: str | None) -> tuple[str, list[str]]:
+    """(message, steps) of a month whose reports are built and wait for the steward's sign-off. The wait began when
+    this run's reports were saved (the manifest), just before the sign-off task started."""
+    from tkpk.config.accounts import load_accounts
+    from tkpk.reports.build import MANIFEST
+
+    since = None
+    manifest = Path(settings.reports_dir) / str(period) / MANIFEST
+    if manifest.exists() and json.loads(manifest.read_text(encoding="utf-8")).get("run_id") == run_id:
+        since = datetime.fromtimestamp(manifest.stat().st_mtime, UTC)
+    approval = load_accounts(settings.config_dir).approval
+    message = (f"Laporan periode {period} sudah dibuat tetapi belum terkirim pada pukul {finish_by_hour:02d}.00 WIB: "
+               f"run {dag_id} menunggu persetujuan pengiriman oleh steward"
+               + (f" sejak {_wib(since)}." if since else "."))
+    previews = f"{(airflow_url or '').rstrip('/')}/tkpk/laporan?period={period}"
+    outcome = ("Approve: laporan dikirim" if approval.default == "approve" else
+               "Reject: tidak ada laporan yang terkirim")
+    until = (f"sampai {_wib(since + timedelta(hours=approval.timeout_hours))}" if since else
+             f"dalam {approval.timeout_hours:g} jam")
+    resume = [f"Periksa pratinjau laporan di halaman TKPK > Laporan: {previews}",
+              f"Airflow UI: Required actions (atau DAG {dag_id} > run {run_id} > tugas approve_reports): setujui "
+              "(Approve) agar laporan dikirim, atau tolak (Reject) bila datanya perlu diperbaiki dulu.",
+              f"Tanpa jawaban {until}, berlaku pilihan bawaan ({outcome}; accounts.yaml, approval).",
+              f"Periksa hasilnya: tkpk status --period {period}"]
+    return message, resume
+
+
+def _wib(moment: datetime) -> str:
+    """`10 November 2026 pukul 09.12 WIB`."""
+    from zoneinfo import ZoneInfo
+
+    from tkpk.reports.format import tanggal
+    from tkpk.schedule import TIMEZONE
+
+    local = moment.astimezone(ZoneInfo(TIMEZONE))
+    return f"{tanggal(local)} pukul {local:%H.%M} WIB"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-from tkpk.reports.format import angka, persen
+from tkpk.reports.format import angka, persen, selisih
 
 WIDTH_IN = 6.0
 DPI = 200
@@ -22,6 +22,8 @@ COLORS = {
     "late": "#ca8a04",
     "rejected": "#b91c1c",
     "missing": "#9ca3af",
+    "gained": "#1d4ed8",  # simulation map: families gained / lost (blue / orange, told apart without red-green)
+    "lost": "#c2410c",
     "text": "#1f2937",
     "grid": "#e5e7eb",
 }
@@ -52,11 +54,11 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def _int_axis(axis) -> None:
+def _int_axis(axis, number=angka) -> None:
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     axis.set_major_locator(MaxNLocator(integer=True, nbins=6))
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: angka(v)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: number(v)))
 
 
 def extreme_poor_by_area(rows: list[dict], area_label: str) -> bytes | None:
@@ -214,10 +216,16 @@ _BOUNDARY_CACHE: dict = {}
 
 
 def choropleth(values: dict[str, int], title: str, legend: str, reference_dir, *, color: str,
-               focus: set[str] | None = None) -> bytes | None:
+               focus: set[str] | None = None, negative_color: str | None = None,
+               ends: tuple[str, str] | None = None) -> bytes | None:
     """A map of Kota Jambi's kelurahan shaded by `values` (kode_kelurahan -> count): darker = more. `focus` (a
     kecamatan's kelurahan) is drawn in colour and the rest of the city in light grey around it. None when every
-    value is zero."""
+    value is zero.
+
+    With `negative_color` the scale diverges around zero (a change, e.g. families gained minus lost in a
+    simulation): negative values shade towards `negative_color`, positive ones towards `color`, zero stays white,
+    and the numbers on the map and the legend are signed (`+12`, `−3`). `ends` names the two ends of the colour
+    bar (negative end first), e.g. ("berkurang", "bertambah")."""
     shown = {k: v for k, v in values.items() if focus is None or k in focus}
     if not any(shown.values()):
         return None
@@ -228,9 +236,18 @@ def choropleth(values: dict[str, int], title: str, legend: str, reference_dir, *
     from shapely.geometry import MultiPolygon
 
     shapes = _boundaries(reference_dir)
-    top = max(shown.values())
-    cmap = LinearSegmentedColormap.from_list("tkpk", ["#f8fafc", color])
-    norm = Normalize(vmin=0, vmax=top)
+    diverging = negative_color is not None
+    top = max(abs(v) for v in shown.values())
+    cmap = LinearSegmentedColormap.from_list(
+        "tkpk", [negative_color, "#f8fafc", color] if diverging else ["#f8fafc", color])
+    norm = Normalize(vmin=-top if diverging else 0, vmax=top)
+    number = selisih if diverging else angka
+
+    def strength(value) -> float:  # 0 (white) .. 1 (full colour)
+        return abs(2 * norm(value) - 1) if diverging else norm(value)
+
+    # A change map is mostly white (no change): grey borders keep the city's outline; shades separate by white.
+    edge = "#cbd5e1" if diverging else "#ffffff"
     fig = _figure(5.2)
     ax = fig.add_subplot()
     bounds = []
@@ -245,15 +262,15 @@ def choropleth(values: dict[str, int], title: str, legend: str, reference_dir, *
                 xy = list(ring.coords)
                 verts += xy
                 codes += [MplPath.MOVETO] + [MplPath.LINETO] * (len(xy) - 2) + [MplPath.CLOSEPOLY]
-            ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=face, edgecolor="#ffffff" if inside else "#d1d5db",
+            ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=face, edgecolor=edge if inside else "#d1d5db",
                                    linewidth=0.6))
         if inside:
             bounds.append(geom.bounds)
             value = shown.get(code, 0)
             if value:
                 point = geom.representative_point()
-                ax.text(point.x, point.y, angka(value), ha="center", va="center", fontsize=6.5,
-                        color="#ffffff" if norm(value) > 0.55 else COLORS["text"])
+                ax.text(point.x, point.y, number(value), ha="center", va="center", fontsize=6.5,
+                        color="#ffffff" if strength(value) > 0.55 else COLORS["text"])
     minx = min(b[0] for b in bounds)
     miny = min(b[1] for b in bounds)
     maxx = max(b[2] for b in bounds)
@@ -268,5 +285,10 @@ def choropleth(values: dict[str, int], title: str, legend: str, reference_dir, *
                        pad=0.02, shrink=0.7)
     bar.set_label(legend, fontsize=9.5, color=COLORS["text"])
     bar.ax.tick_params(labelsize=8.5)
-    _int_axis(bar.ax.xaxis)
+    _int_axis(bar.ax.xaxis, number)
+    if ends:
+        for x, text, align, tint in ((0, f"\u2190 {ends[0]}", "left", negative_color or COLORS["text"]),
+                                     (1, f"{ends[1]} \u2192", "right", color)):
+            bar.ax.text(x, 1.35, text, transform=bar.ax.transAxes, ha=align, va="bottom", fontsize=9,
+                        fontweight="bold", color=tint)
     return _png(fig)

@@ -2,8 +2,8 @@
 
 Its own templates (`include/templates/simulate.html`, `simulate.txt`), not the monthly summaries: a headline per
 scenario, one table comparing every scenario with the baseline and the pagu per program, tables per kecamatan and per
-kelurahan, a choropleth of families gained/lost per kelurahan (shapely + matplotlib on
-`include/reference/kota_jambi_kelurahan_boundaries.geojson`) and, only for a requester with `pii: true` in
+kelurahan, a choropleth of families gained/lost per kelurahan (the reports' kelurahan map,
+`tkpk.reports.charts.choropleth`, with a scale diverging around zero) and, only for a requester with `pii: true` in
 recipients.yaml, an XLSX of the differences by name. Built with the monthly run's MIME code (`tkpk.notify.mime`) and
 sent with its SMTP client; NIK and No KK appear only in that attachment.
 """
@@ -11,16 +11,13 @@ sent with its SMTP client; NIK and No KK appear only in that attachment.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-from pathlib import Path
 
 import pandas as pd
 
 from tkpk.simulate.engine import AREA_COLUMNS
 
 log = logging.getLogger(__name__)
-BOUNDARIES = "kota_jambi_kelurahan_boundaries.geojson"
 MAP_CID = "peta-simulasi"
 
 
@@ -82,55 +79,19 @@ def figures(simulation, config, reference_dir=None) -> dict:
 
 def choropleth(simulation, reference_dir) -> bytes | None:
     """Net families gained minus lost per kelurahan, summed over the scenarios' touched programs (the first
-    scenario when there are several); None when nothing moves."""
-    import io
-
-    from matplotlib.colors import TwoSlopeNorm
-    from matplotlib.figure import Figure
-    from shapely.geometry import shape
+    scenario when there are several), on the reports' kelurahan map with a scale diverging around zero; None when
+    nothing moves."""
+    from tkpk.reports.charts import COLORS
+    from tkpk.reports.charts import choropleth as kelurahan_map
 
     result = next((r for r in simulation.results if r.areas is not None and len(r.areas)), None)
     if result is None:
         return None
-    net = (result.areas.groupby("kode_kelurahan")["families_gained"].sum()
-           - result.areas.groupby("kode_kelurahan")["families_lost"].sum())
-    if not net.any():
-        return None
-    geo = json.loads((Path(reference_dir) / BOUNDARIES).read_text(encoding="utf-8"))
-    limit = max(1, int(net.abs().max()))
-    norm = TwoSlopeNorm(vmin=-limit, vcenter=0, vmax=limit)
-    from matplotlib import colormaps
-
-    cmap = colormaps["RdYlGn"]
-    fig = Figure(figsize=(6.0, 5.4), dpi=200)
-    fig.patch.set_facecolor("white")
-    ax = fig.add_subplot(111)
-    for feature in geo["features"]:
-        geom = shape(feature["geometry"])
-        value = int(net.get(feature["properties"]["kode"], 0))
-        polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
-        for poly in polys:
-            x, y = poly.exterior.xy
-            ax.fill(x, y, facecolor=cmap(norm(value)) if value else "#f3f4f6", edgecolor="#6b7280", linewidth=0.4)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    ax.set_title(f"Keluarga bertambah (hijau) / berkurang (merah) per kelurahan\nskenario '{result.scenario.name}'",
-                 loc="left", fontsize=11, fontweight="bold", color="#1f2937")
-    from matplotlib.cm import ScalarMappable
-
-    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7, pad=0.02)
-    bar.set_label("selisih keluarga (bertambah − berkurang)", fontsize=9)
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-    from tkpk.reports.format import angka
-
-    bar.locator = MaxNLocator(integer=True, nbins=6)
-    bar.formatter = FuncFormatter(lambda v, _pos: angka(v))
-    bar.update_ticks()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=200, bbox_inches="tight", pad_inches=0.15, facecolor="white",
-                metadata={"Software": None})
-    return buf.getvalue()
+    by_kelurahan = result.areas.groupby("kode_kelurahan")[["families_gained", "families_lost"]].sum()
+    net = {code: int(row.families_gained - row.families_lost) for code, row in by_kelurahan.iterrows()}
+    return kelurahan_map(net, f"Keluarga bertambah / berkurang per kelurahan\nskenario '{result.scenario.name}'",
+                         "selisih keluarga (bertambah \u2212 berkurang)", reference_dir, color=COLORS["gained"],
+                         negative_color=COLORS["lost"], ends=("berkurang", "bertambah"))
 
 
 def by_name_workbook(settings, simulation, config) -> bytes:
