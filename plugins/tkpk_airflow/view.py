@@ -8,8 +8,12 @@ tkpk.reports); this module only reads the request, checks who asks, and renders 
 Airflow does not protect a plugin's FastAPI app: every request here resolves the Airflow session token (the `_token`
 cookie the UI sets at login, or an `Authorization: Bearer` header) through the auth manager, then looks the user up
 in include/config/accounts.yaml for the role (steward | anggota), scope and pii. A request without a valid token is
-refused (401), a user who is not in accounts.yaml too (403), and an anggota may not act (403). "Muat ulang" triggers
-tkpk_monthly through Airflow's REST API with the user's own token, so the run carries the user's name.
+refused (401), a user who is not in accounts.yaml too (403), and an anggota may not act (403). A steward acts only
+while the auth manager also lets that user trigger tkpk_monthly (simple auth manager `op`, FAB `Op` or any role with
+that permission): when accounts.yaml and Airflow's roles disagree (e.g. a directory group mapped to `Viewer`), the
+lesser right wins and the person reads only. "Muat ulang" triggers tkpk_monthly through Airflow's REST API with the
+user's own token, so the run carries the user's name. Tested under both auth managers (tests/test_tkpk_view.py,
+tests/test_tkpk_view_fab.py).
 
 All links are relative (the view may sit behind a proxy) and the page loads nothing from outside.
 """
@@ -34,6 +38,7 @@ COOKIE = "_token"  # airflow.api_fastapi.auth.managers.base_auth_manager.COOKIE_
 TEMPLATES = Path(__file__).parent / "templates"
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 CODE_RE = re.compile(r"^[a-z0-9_.-]{1,64}$")
+DAG_ID = "tkpk_monthly"
 
 app = FastAPI(title="TKPK Kota Jambi", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -74,14 +79,32 @@ async def viewer(request: Request) -> Viewer:
     token = _token(request)
     if not token:
         raise HTTPException(401, "Silakan masuk (login) ke Airflow terlebih dahulu.")
+    auth_manager = get_auth_manager()
     try:
-        user = await get_auth_manager().get_user_from_token(token)
-    except Exception:  # noqa: BLE001 - expired, forged or unreadable: all the same to the visitor
+        user = await auth_manager.get_user_from_token(token)
+    except Exception:  # noqa: BLE001 - expired, forged, deactivated or unreadable: all the same to the visitor
         raise HTTPException(401, "Sesi Airflow tidak berlaku lagi. Silakan masuk (login) kembali.") from None
     account = load_accounts(_settings().config_dir).get(user.get_name())
     if account is None:
         raise HTTPException(403, f"Akun '{user.get_name()}' tidak terdaftar di accounts.yaml.")
+    if account.is_steward and not _airflow_lets_act(auth_manager, user):
+        log.warning("Akun %s: steward di accounts.yaml, tetapi peran Airflow-nya tidak boleh memicu %s; hanya baca",
+                    account.username, DAG_ID)
+        account = account.model_copy(update={"role": "anggota"})
     return Viewer(account, token)
+
+
+def _airflow_lets_act(auth_manager, user) -> bool:
+    """Whether Airflow's own roles let the user trigger tkpk_monthly: what Muat ulang does, and the right that a
+    steward's other actions (review decisions) stand for. Asked the auth manager, so any role naming works."""
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+
+    try:
+        return bool(auth_manager.is_authorized_dag(method="POST", access_entity=DagAccessEntity.RUN,
+                                                   details=DagDetails(id=DAG_ID), user=user))
+    except Exception:  # noqa: BLE001 - an auth manager that cannot answer grants nothing
+        log.exception("Peran Airflow untuk akun %s tidak dapat diperiksa; hanya baca", user.get_name())
+        return False
 
 
 Who = Annotated[Viewer, Depends(viewer)]
