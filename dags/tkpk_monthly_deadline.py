@@ -32,17 +32,20 @@ kegagalan, tidak memicu peringatan ini.
 """
 
 
-def awaiting_approval(ti, run_id: str, dag_id: str = "tkpk_monthly") -> bool:
-    """Whether that run's `approve_reports` waits for a steward (Airflow's `awaiting_input`): the warehouse only
-    knows the run as running. If Airflow cannot say, the alert falls back to "masih berjalan"."""
+def run_status(ti, run_id: str, dag_id: str = "tkpk_monthly") -> str | None:
+    """What only Airflow knows of a run the warehouse calls running: "failed" (its failure callback has alerted
+    already), "awaiting_approval" (`approve_reports` waits for a steward: Airflow's `awaiting_input`), or None
+    (still working, or Airflow cannot say: the alert then goes out in the general wording)."""
     from tkpk_airflow.approval import TASK_ID
 
     try:
+        if str(ti.get_dagrun_state(dag_id=dag_id, run_id=run_id)) == "failed":
+            return "failed"
         states = ti.get_task_states(dag_id=dag_id, task_ids=[TASK_ID], run_ids=[run_id])
     except Exception:  # noqa: BLE001 - the alert still goes out, in the general wording
-        log.warning("Status tugas %s run %s tidak dapat dibaca dari Airflow", TASK_ID, run_id, exc_info=True)
-        return False
-    return str((states.get(run_id) or {}).get(TASK_ID) or "") == "awaiting_input"
+        log.warning("Status run %s tidak dapat dibaca dari Airflow", run_id, exc_info=True)
+        return None
+    return "awaiting_approval" if str((states.get(run_id) or {}).get(TASK_ID) or "") == "awaiting_input" else None
 
 
 @dag(
@@ -70,7 +73,7 @@ def tkpk_monthly_deadline():
         when = ctx.get("logical_date") or ctx["dag_run"].run_after
         period = str(reporting_period(when))
         sent = overdue_alert(_plain_settings(), smtp_settings(), period=period, finish_by_hour=finish_by_hour(),
-                             awaiting_approval=lambda run_id: awaiting_approval(ctx["ti"], run_id),
+                             airflow_status=lambda run_id: run_status(ctx["ti"], run_id),
                              airflow_url=conf.get("api", "base_url", fallback=None))
         log.info("Periode %s: %s", period, "belum selesai, peringatan dikirim" if sent else "run sudah selesai")
         return sent

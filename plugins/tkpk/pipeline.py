@@ -318,15 +318,16 @@ def resume_steps(dag_id: str, run_id: str, period: str | None, failures: list[di
 
 
 def overdue_alert(settings: Settings, smtp, *, period: str, finish_by_hour: int, dag_id: str = "tkpk_monthly",
-                  config=None, awaiting_approval=None, airflow_url: str | None = None) -> bool:
+                  config=None, airflow_status=None, airflow_url: str | None = None) -> bool:
     """The day-10 deadline: alert the stewards (once: the alert's identity is the period and the message) when no
     run of `period` has finished by `finish_by_hour` WIB: none started, the latest is still running, or it waits
     for the steward's sign-off. A run that ended (sent, or failed and already alerted by its failure callback)
     needs no deadline alert. Returns whether an alert was sent.
 
-    The warehouse only knows a run as running until it finishes; whether it waits for the sign-off (the
-    `approve_reports` task, awaiting input) is Airflow's to say: `awaiting_approval(run_id) -> bool`, asked by the
-    DAG. `airflow_url` (the api-server's base URL) makes the preview link absolute."""
+    The warehouse only knows a run as running until it finishes; whether it failed (and so has alerted already) or
+    waits for the sign-off (the `approve_reports` task, awaiting input) is Airflow's to say:
+    `airflow_status(run_id) -> "failed" | "awaiting_approval" | None`, asked by the DAG (None: running, or Airflow
+    could not say). `airflow_url` (the api-server's base URL) makes the preview link absolute."""
     from tkpk.notify.alert import send_failure_alert
 
     with session_scope(settings.database_url) as s:
@@ -336,18 +337,20 @@ def overdue_alert(settings: Settings, smtp, *, period: str, finish_by_hour: int,
         run_id = latest.run_id if latest else None
     if state not in (None, "running"):
         return False
-    if state == "running" and awaiting_approval is not None and awaiting_approval(run_id):
+    status = airflow_status(run_id) if state == "running" and airflow_status is not None else None
+    if status == "failed":  # its failure callback has sent the run's one alert, with the steps that resume it
+        return False
+    if status == "awaiting_approval":
         message, resume = _approval_wait(settings, period, run_id, finish_by_hour, dag_id, airflow_url)
         send_failure_alert(settings, smtp, dag_id=dag_id, task_id="menunggu_persetujuan", period=str(period),
-                           error=message, run_id=run_id, config=config, resume=resume)
+                           error=message, run_id=run_id, config=config, resume=resume,
+                           verdict="Menunggu persetujuan", lead=message)
         return True
     why = "belum dimulai" if state is None else "masih berjalan"
     message = (f"Run {dag_id} periode {period} belum selesai pada pukul {finish_by_hour:02d}.00 WIB ({why}); laporan "
                "belum terkirim.")
     send_failure_alert(settings, smtp, dag_id=dag_id, task_id="belum_selesai", period=str(period), error=message,
-                       run_id=run_id, config=config,
-                       failures=[{"task_id": "run", "what": f"belum selesai sampai batas waktu ({why})",
-                                  "error": message}],
+                       run_id=run_id, config=config, verdict="Terlambat", lead=message,
                        resume=[f"Airflow UI: DAG {dag_id}: lihat run periode {period}, tugas yang masih berjalan atau "
                                "menunggu (kuning/abu-abu) dan lognya; bila belum ada run, picu DAG dengan period.",
                                "Bila sebuah tugas tergantung: tandai gagal (Mark Failed), lalu Clear tugas itu "

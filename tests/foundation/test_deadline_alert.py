@@ -43,13 +43,13 @@ def _alert(settings, tmp_path, *, waiting: bool, **kw) -> tuple[email.message.Em
 
     asked = []
 
-    def awaiting(run_id):
+    def status(run_id):
         asked.append(run_id)
-        return waiting
+        return "awaiting_approval" if waiting else None
 
     with MailSink(tmp_path / "sink") as sink:
         smtp = SmtpSettings(host="127.0.0.1", port=sink.port, backoff=0.01)
-        assert overdue_alert(settings, smtp, period="2026-10", finish_by_hour=17, awaiting_approval=awaiting, **kw)
+        assert overdue_alert(settings, smtp, period="2026-10", finish_by_hour=17, airflow_status=status, **kw)
     msg = email.message_from_bytes(sorted((tmp_path / "sink").glob("*.eml"))[0].read_bytes(), policy=policy.default)
     return msg, msg.get_body(("plain",)).get_content(), asked
 
@@ -57,16 +57,33 @@ def _alert(settings, tmp_path, *, waiting: bool, **kw) -> tuple[email.message.Em
 def test_a_month_still_working_is_called_running(settings, tmp_path):
     msg, text, asked = _alert(settings, tmp_path, waiting=False)
     assert asked == [RUN]
-    assert msg["Subject"] == "[TKPK Kota Jambi] Gagal: tkpk_monthly / belum_selesai Oktober 2026"
+    assert msg["Subject"] == "[TKPK Kota Jambi] Terlambat: tkpk_monthly / belum_selesai Oktober 2026"
     assert "belum selesai pada pukul 17.00 WIB (masih berjalan); laporan belum terkirim" in text
     assert "persetujuan" not in text
+    assert "GAGAL" not in text and "Kesalahan" not in text  # late is not failed
+    html = msg.get_body(("html",)).get_content()
+    assert ">gagal<" not in html and "Keadaan" in html
+
+
+def test_a_failed_month_has_alerted_already(settings, tmp_path):
+    """A run that failed stays "running" in the warehouse; Airflow knows it failed, and its failure callback sent
+    the run's one alert: the deadline adds none."""
+    from tkpk.notify import SmtpSettings
+    from tkpk.notify.mailsink import MailSink
+
+    with MailSink(tmp_path / "sink") as sink:
+        smtp = SmtpSettings(host="127.0.0.1", port=sink.port, backoff=0.01)
+        assert not overdue_alert(settings, smtp, period="2026-10", finish_by_hour=17,
+                                 airflow_status=lambda run_id: "failed")
+    assert not list((tmp_path / "sink").glob("*.eml"))
 
 
 def test_a_month_waiting_for_the_sign_off_says_so_and_what_to_do(settings, tmp_path):
     _manifest(settings, RUN, datetime(2026, 11, 10, 2, 12, tzinfo=UTC))  # 09.12 WIB
     msg, text, asked = _alert(settings, tmp_path, waiting=True, airflow_url="https://tkpk.jambikota.example/")
     assert asked == [RUN]
-    assert msg["Subject"] == "[TKPK Kota Jambi] Gagal: tkpk_monthly / menunggu_persetujuan Oktober 2026"
+    assert msg["Subject"] == ("[TKPK Kota Jambi] Menunggu persetujuan: tkpk_monthly / menunggu_persetujuan "
+                              "Oktober 2026")
     flat = " ".join(text.split())
     assert ("Laporan periode 2026-10 sudah dibuat tetapi belum terkirim pada pukul 17.00 WIB: run tkpk_monthly "
             "menunggu persetujuan pengiriman oleh steward sejak 10 November 2026 pukul 09.12 WIB.") in flat
@@ -87,8 +104,13 @@ def test_without_this_runs_reports_the_wait_has_no_start_time(settings, tmp_path
 
 
 class _TI:
-    def __init__(self, states=None, error=None):
-        self.states, self.error, self.asked = states, error, []
+    def __init__(self, states=None, error=None, run_state="running"):
+        self.states, self.error, self.run_state, self.asked = states, error, run_state, []
+
+    def get_dagrun_state(self, **kw):
+        if self.error:
+            raise self.error
+        return self.run_state
 
     def get_task_states(self, **kw):
         self.asked.append(kw)
@@ -97,14 +119,15 @@ class _TI:
         return self.states
 
 
-def test_the_deadline_dag_asks_airflow_for_the_sign_off_task():
+def test_the_deadline_dag_asks_airflow_for_the_run_and_the_sign_off_task():
     spec = importlib.util.spec_from_file_location("tkpk_monthly_deadline_dag", ROOT / "dags" /
                                                   "tkpk_monthly_deadline.py")
     dag_file = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(dag_file)
     ti = _TI({RUN: {"approve_reports": "awaiting_input"}})
-    assert dag_file.awaiting_approval(ti, RUN)
+    assert dag_file.run_status(ti, RUN) == "awaiting_approval"
     assert ti.asked == [{"dag_id": "tkpk_monthly", "task_ids": ["approve_reports"], "run_ids": [RUN]}]
-    assert not dag_file.awaiting_approval(_TI({RUN: {"approve_reports": "success"}}), RUN)
-    assert not dag_file.awaiting_approval(_TI({}), RUN)  # approval switched off: no such task
-    assert not dag_file.awaiting_approval(_TI(error=RuntimeError("api down")), RUN)  # falls back to "running"
+    assert dag_file.run_status(_TI({RUN: {"approve_reports": "success"}}), RUN) is None
+    assert dag_file.run_status(_TI({}), RUN) is None  # approval switched off: no such task
+    assert dag_file.run_status(_TI({}, run_state="failed"), RUN) == "failed"
+    assert dag_file.run_status(_TI(error=RuntimeError("api down")), RUN) is None  # falls back to "running"

@@ -42,9 +42,9 @@ def one_line(error: object) -> str:
     return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"
 
 
-def alert_subject(dag_id: str, task_id: str, period: str | None) -> str:
+def alert_subject(dag_id: str, task_id: str, period: str | None, verdict: str = "Gagal") -> str:
     label = _label(period)
-    return f"{SUBJECT_PREFIX} Gagal: {dag_id} / {task_id}" + (f" {label}" if label else "")
+    return f"{SUBJECT_PREFIX} {verdict}: {dag_id} / {task_id}" + (f" {label}" if label else "")
 
 
 def _label(period: str | None) -> str:
@@ -57,10 +57,12 @@ def _label(period: str | None) -> str:
 def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: str, period: str | None, error: str,
                        run_id: str | None = None, log_url: str | None = None, config=None,
                        client: SmtpClient | None = None, failures: list[dict] | None = None,
-                       resume: list[str] | None = None) -> None:
+                       resume: list[str] | None = None, verdict: str = "Gagal", lead: str | None = None) -> None:
     """E-mail the stewards that a task (or, with `failures`, a run) failed. `failures`: one dict per failed task
-    (task_id, what, error); `resume`: the steps that resume the run, in Indonesian. If the mail server cannot be
-    reached, the messages not delivered are kept for `flush_pending_alerts` and `SendFailed` is raised."""
+    (task_id, what, error); `resume`: the steps that resume the run, in Indonesian. `verdict` and `lead` word an
+    alert that is not a failure (the day-10 deadline: "Terlambat", "Menunggu persetujuan"): the subject's word
+    and the opening sentence; `error` is then the state, not an error. If the mail server cannot be reached, the
+    messages not delivered are kept for `flush_pending_alerts` and `SendFailed` is raised."""
     from tkpk.config import load_config
 
     config = config or load_config(settings.config_dir)
@@ -75,9 +77,10 @@ def send_failure_alert(settings, smtp: SmtpSettings, *, dag_id: str, task_id: st
     kinds = sorted({f["submission_type"] for f in failures if f.get("submission_type")})
     context = dict(opd=opds[0] if len(opds) == 1 else None, submission_type=kinds[0] if len(kinds) == 1 else None)
     context |= dict(dag_id=dag_id, task_id=task_id, period=period, period_label=label, error=line, run_id=run_id,
-                   log_url=log_url, subject=alert_subject(dag_id, task_id, period), failures=failures,
-                   resume=resume or [],
-                   heading=f"Gagal: {dag_id} / {task_id}", subheading=f"Periode {label}" if label else "")
+                   log_url=log_url, subject=alert_subject(dag_id, task_id, period, verdict), failures=failures,
+                   resume=resume or [], verdict=verdict, lead=lead,
+                   error_label="Kesalahan" if lead is None else "Keadaan",
+                   heading=f"{verdict}: {dag_id} / {task_id}", subheading=f"Periode {label}" if label else "")
     html = render_html(settings.templates_dir, "failure_alert.html", **context).replace(REVISION_MARKER, "")
     text = render_text(settings.templates_dir, "failure_alert.txt", **context)
     sender = smtp.sender or str(config.recipients.sender)
