@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -72,11 +73,19 @@ def show_cell(value: object) -> str:
     return str(value)
 
 
+def text_mask(values: pd.Series) -> np.ndarray:
+    """Which cells of an object column are text (bool array): all of them is told by one C-level check."""
+    arr = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(arr, skipna=False) == "string":
+        return np.ones(len(arr), dtype=bool)
+    return np.fromiter(map(isinstance, arr, repeat(str)), dtype=bool, count=len(arr))
+
+
 def display_series(values: pd.Series) -> pd.Series:
     """Cells as text (str dtype, stripped, '' for empty). Strings pass through; only other cells are formatted."""
     if values.dtype != object:
         return values.astype("str").fillna("").str.strip()
-    is_str = values.map(type) == str  # noqa: E721 - exact type test, fast
+    is_str = text_mask(values)
     if bool(is_str.all()):
         return values.astype("str").fillna("").str.strip()
     out = values.copy()

@@ -33,6 +33,7 @@ import pandas as pd
 
 from tkpk.config.submissions import FileLimits, SubmissionType, header_key
 from tkpk.ingest.errors import FileRejected
+from tkpk.ingest.normalise import text_mask
 from tkpk.ingest.safety import SheetExtent, _within, check_extent_limits
 from tkpk.quality.messages import describe
 
@@ -138,7 +139,7 @@ def _is_column_number_row(row: list) -> bool:
 
 def _empty_mask(series: pd.Series) -> pd.Series:
     if series.dtype == object:
-        is_str = series.map(type) == str  # noqa: E721
+        is_str = pd.Series(text_mask(series), index=series.index)
         empty = series.isna()
         if bool(is_str.any()):
             empty |= is_str & (series.where(is_str, "x").astype("str").str.strip() == "")
@@ -148,11 +149,23 @@ def _empty_mask(series: pd.Series) -> pd.Series:
 
 def _text_matches(series: pd.Series, pattern: str) -> pd.Series:
     if series.dtype == object:
-        is_str = series.map(type) == str  # noqa: E721
+        is_str = pd.Series(text_mask(series), index=series.index)
         if not bool(is_str.any()):
             return pd.Series(False, index=series.index)
         return is_str & series.where(is_str, "").astype("str").str.contains(pattern, regex=True)
     return series.fillna("").astype("str").str.contains(pattern, regex=True)
+
+
+def as_text_column(series: pd.Series) -> pd.Series:
+    """A workbook column whose cells are all text, as a str column (what every CSV column is), so each later pass
+    over it (empty cells, control characters, length, display, parsing) is one pyarrow kernel instead of a Python
+    call per cell. Columns with numbers, dates or booleans among the text stay objects, cells as read."""
+    if series.dtype != object or not len(series) or pd.api.types.infer_dtype(series, skipna=False) != "string":
+        return series
+    try:
+        return series.astype("str")
+    except (UnicodeError, ValueError, TypeError):  # text pyarrow cannot hold (a lone surrogate): keep the objects
+        return series
 
 
 def build_table(columns: dict[int, pd.Series], mapping: dict[str, int], row_numbers: np.ndarray, sheet: str | None,
@@ -163,7 +176,7 @@ def build_table(columns: dict[int, pd.Series], mapping: dict[str, int], row_numb
     is seen; `row_numbers` are the Excel row numbers of those cells."""
     n = len(next(iter(columns.values()))) if columns else 0
     rows = pd.Series(np.asarray(row_numbers, dtype="int64")[:n])
-    frame = pd.DataFrame({canon: columns[pos].reset_index(drop=True) if pos in columns
+    frame = pd.DataFrame({canon: as_text_column(columns[pos].reset_index(drop=True)) if pos in columns
                           else pd.Series([None] * n, dtype=object) for canon, pos in mapping.items()})
     frame.index = pd.RangeIndex(n)
     skipped = {"kosong": 0, "jumlah": 0, "penutup": 0, "nomor_kolom": 0}
