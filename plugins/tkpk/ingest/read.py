@@ -499,10 +499,12 @@ def _csv_columns_arrow(data: bytes, delim: str, skip_lines: int) -> tuple[dict[i
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    if data.count(b"\r") != data.count(b"\r\n"):  # a bare CR ends a line ('CSV (Macintosh)', mixed endings)
-        return None
     buf = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(buf == 10)
+    # A bare CR ends a line ('CSV (Macintosh)', mixed endings): every CR must be the first half of a CRLF (counted
+    # from the newline positions, a second pass over the bytes less than `data.count(b"\r\n")`).
+    if data.count(b"\r") != int(np.count_nonzero(buf[newlines[newlines > 0] - 1] == 13)):
+        return None
     starts = np.concatenate(([0], newlines + 1))
     ends = np.concatenate((newlines, [len(buf)]))
     if skip_lines >= len(starts):
