@@ -192,3 +192,33 @@ def test_a_sheet_without_any_known_header_names_each_missing_column(tmp_path):
     result = validate_file(path, "pertanian_bibit", PERIOD)
     assert [(f.check, f.column) for f in result.issues] == [
         ("kolom_wajib_tidak_ada", c) for c in ("nik", "nama", "kode_kelurahan", "jenis_bibit", "jumlah")]
+
+
+def test_sheet_cells_are_read_as_calamine_lays_them_out(tmp_path):
+    """The reader fills one array row by row from `iter_rows` (no list per row kept alive); it must hold exactly
+    what `to_python(skip_empty_area=False)` returns, also for a table that starts at C5 and an empty sheet."""
+    import datetime
+
+    import numpy as np
+    import python_calamine as pc
+    import xlsxwriter
+
+    from tkpk.ingest.read import _sheet_grid
+
+    path = tmp_path / "offset.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Data")
+    ws.write_string(4, 2, "NIK")
+    ws.write_number(6, 3, 5)
+    ws.write_datetime(7, 2, datetime.datetime(2020, 1, 2), wb.add_format({"num_format": "dd/mm/yyyy"}))
+    ws.write_boolean(8, 4, True)
+    wb.add_worksheet("Kosong")
+    wb.close()
+    book = pc.CalamineWorkbook.from_path(str(path))
+    for name in ("Data", "Kosong"):
+        sheet = book.get_sheet_by_name(name)
+        expected = sheet.to_python(skip_empty_area=False)
+        grid = _sheet_grid(sheet)
+        assert grid.shape == (len(expected), len(expected[0]) if expected else 0)
+        assert grid.tolist() == expected
+        assert all(type(a) is type(b) for a, b in zip(np.ravel(grid), sum(expected, []), strict=True))
