@@ -163,6 +163,7 @@ class _BulkWorksheet(Worksheet):
             return xf[name]
 
         dates: dict = {}
+        masked: dict[str, str] = {}  # mask_text per distinct text (file names, messages repeat down a column)
         spans = f'1:{len(columns)}'
         # per column: key, kind, `<c r="A` (the row number follows)
         plan = [(c.key, c.kind, f'<c r="{xl_col_to_name(j)}') for j, c in enumerate(columns)]
@@ -208,7 +209,10 @@ class _BulkWorksheet(Worksheet):
                     name = "nik"
                 else:
                     if not pii:
-                        text = mask_text(text)
+                        shown_text = masked.get(text)
+                        if shown_text is None:
+                            shown_text = masked[text] = mask_text(text)
+                        text = shown_text
                     name = "text_quoted" if text.startswith(FORMULA_PREFIXES) else "text"
                 n = len(text)
                 if n > widths[j]:
