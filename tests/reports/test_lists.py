@@ -46,6 +46,74 @@ def test_every_list_carries_verval_columns_inclusion_and_reasons_in_words(fresh,
         assert isinstance(blob, bytes) and len(blob) <= estimate
 
 
+def test_lists_need_only_the_snapshot_and_area_names(fresh, config):
+    """Sending builds the lists on `lists_data` (no report figures): the same sheets as on the report's data."""
+    from tkpk.reports.figures import Scope, load_period_data
+    from tkpk.reports.lists import lists_data, pii_sheets
+    from tkpk.warehouse import get_engine
+
+    def shown(sheets):
+        return [(s.name, s.title, s.note, [(c.key, c.header, c.kind) for c in s.columns], s.rows) for s in sheets]
+
+    with get_engine(fresh.database_url).connect() as conn:
+        full, light = load_period_data(conn, SQL_DIR, PERIOD), lists_data(conn, SQL_DIR, PERIOD)
+        assert (light.period, light.snapshot_id) == (full.period, full.snapshot_id)
+        for scope in (Scope("kota"), Scope("kecamatan", "15.71.01"), Scope("kelurahan", "15.71.01.1001")):
+            sheets = pii_sheets(conn, SQL_DIR, full, config, scope)
+            assert any(s.rows for s in sheets), scope
+            assert shown(pii_sheets(conn, SQL_DIR, light, config, scope)) == shown(sheets), scope
+
+
+def test_records_are_plain_python_values():
+    """What the lists hash and write: None for every kind of missing value, ISO text for dates, Python numbers."""
+    from datetime import date, datetime
+
+    import numpy as np
+    import pandas as pd
+
+    from tkpk.reports.lists import _records
+
+    frame = pd.DataFrame({
+        "nama": ["Siti", None, "Budi"], "desil": pd.array([1, None, 3], dtype="Int64"), "rp": [1.5, np.nan, 2.0],
+        "n": np.array([1, 2, 3], dtype="int64"), "aktif": [True, False, True],
+        "lahir": [date(1980, 5, 15), None, "1990-01-02"], "waktu": pd.to_datetime(["2026-01-01", None, "2026-03-04"]),
+        "campur": [datetime(2026, 1, 1, 5), 7, None],
+    })
+    rows = _records(frame)
+    assert rows == [
+        {"nama": "Siti", "desil": 1, "rp": 1.5, "n": 1, "aktif": True, "lahir": "1980-05-15",
+         "waktu": "2026-01-01T00:00:00", "campur": "2026-01-01T05:00:00"},
+        {"nama": None, "desil": None, "rp": None, "n": 2, "aktif": False, "lahir": None, "waktu": None, "campur": 7},
+        {"nama": "Budi", "desil": 3, "rp": 2.0, "n": 3, "aktif": True, "lahir": "1990-01-02",
+         "waktu": "2026-03-04T00:00:00", "campur": None},
+    ]
+    assert [type(v) for v in rows[0].values()] == [str, int, float, int, bool, str, str, str]
+    assert _records(frame.iloc[0:0]) == []
+
+
+def test_repeated_queries_run_once_within_reuse_results(fresh, monkeypatch):
+    from tkpk.reports import sql
+    from tkpk.warehouse import get_engine
+
+    runs = []
+    real_run = sql._run
+    monkeypatch.setattr(sql, "_run", lambda conn, sql_dir, name, params: runs.append(name) or real_run(
+        conn, sql_dir, name, params))
+    engine = get_engine(fresh.database_url)
+    with engine.connect() as conn, engine.connect() as other:
+        with sql.reuse_results(conn):
+            first = sql.query(conn, SQL_DIR, "report_areas")
+            first["kelurahan"] = "diubah"  # a caller changing its result does not change the next caller's
+            again = sql.query(conn, SQL_DIR, "report_areas")
+            assert runs == ["report_areas"] and "diubah" not in set(again["kelurahan"])
+            sql.query(conn, SQL_DIR, "report_review", period=PERIOD)
+            sql.query(conn, SQL_DIR, "report_review", period="2026-09")  # other parameters: another query
+            sql.query(other, SQL_DIR, "report_areas")  # another connection is not served from this one
+            assert runs == ["report_areas", "report_review", "report_review", "report_areas"]
+        sql.query(conn, SQL_DIR, "report_areas")  # after the block every query runs
+        assert runs[-1] == "report_areas" and len(runs) == 5
+
+
 def test_reason_codes_in_words():
     from tkpk.reports.reasons import reason_words
 

@@ -73,14 +73,32 @@ def _xlsx_text(blob: bytes) -> str:
     return "\n".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None)
 
 
-def test_messages_structure_subjects_and_privacy(fresh, built, config):
+def test_messages_structure_subjects_and_privacy(fresh, built, config, monkeypatch):
     from tkpk.notify.mailsink import MailSink
+    from tkpk.reports import lists
 
     pii_emails = {str(r.email) for r in config.recipients.recipients if r.pii}
     niks = set(built.truth.niks)
+    written: Counter = Counter()
+    real_workbook = lists.pii_workbook
+
+    def counted(conn, sql_dir, data, config, scope, *args, **kwargs):
+        written[scope.key] += 1
+        return real_workbook(conn, sql_dir, data, config, scope, *args, **kwargs)
+
+    monkeypatch.setattr(lists, "pii_workbook", counted)
     with MailSink(fresh.outbox_dir) as sink:
         result = _send(fresh, sink.port)
     msgs = _messages(fresh.outbox_dir)
+    # one by-name workbook per report, the same bytes for each of its authorised recipients
+    pii_scopes = Counter(r.scope for r in config.recipients.recipients if r.pii)
+    assert written == Counter(dict.fromkeys(pii_scopes, 1))
+    lists_by_report: dict[str, set[bytes]] = {}
+    for m in msgs:
+        for a in m.iter_attachments():
+            if "Daftar_Nama" in a.get_filename():
+                lists_by_report.setdefault(m["X-TKPK-Report"], set()).add(a.get_content())
+    assert {k: len(v) for k, v in lists_by_report.items()} == dict.fromkeys(pii_scopes, 1)
     assert result["sent"] == len(msgs) == sum(_expected_subjects(config).values())
     assert Counter(str(m["Subject"]) for m in msgs) == _expected_subjects(config)
     assert len({m["Message-ID"] for m in msgs}) == len(msgs)

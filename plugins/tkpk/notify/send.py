@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,27 +84,46 @@ def plan_delivery(rows: list[SendLog], content_hash: str, *, resend: bool, run_i
 
 
 class _PiiAttachments:
-    """By-name XLSX per report scope, built from the warehouse once per send step and only when needed."""
+    """By-name XLSX per report, built from the warehouse in the send step, only when a recipient needs it, once for
+    all its recipients (the manifest lists a report's recipients together: only the current report is kept). One
+    read connection serves every report, so a query repeated per scope runs once (`reuse_results`); no transaction is
+    left open on it while messages go out."""
 
     def __init__(self, settings, period: Period, config):
         self.settings, self.period, self.config = settings, period, config
         self._data = None
-        self._cache: dict[str, bytes] = {}
+        self._conn = None
+        self._stack = ExitStack()
+        self._key: tuple | None = None
+        self._blob: bytes | int | None = None
 
     def get(self, entry: dict, max_bytes: int | None = None) -> bytes | int:
         """The workbook, or its estimated size (int) when that alone exceeds `max_bytes` (nothing is written)."""
-        if entry["report"] not in self._cache:
-            from tkpk.reports.figures import Scope, load_period_data
-            from tkpk.reports.lists import pii_workbook
+        key = (entry["report"], entry["scope"], max_bytes)
+        if key != self._key:
+            from tkpk.reports.figures import Scope
+            from tkpk.reports.lists import lists_data, pii_workbook
+            from tkpk.reports.sql import reuse_results
             from tkpk.warehouse import get_engine
 
-            with get_engine(self.settings.database_url).connect() as conn:
+            self._key, self._blob = None, None  # the previous report's list is not kept beside the next one
+            if self._conn is None:
+                self._conn = self._stack.enter_context(get_engine(self.settings.database_url).connect())
+                self._stack.enter_context(reuse_results(self._conn))
+            try:
                 if self._data is None:
-                    self._data = load_period_data(conn, self.settings.sql_dir, self.period)
-                self._cache[entry["report"]] = pii_workbook(
-                    conn, self.settings.sql_dir, self._data, self.config, Scope.parse(entry["scope"]),
+                    self._data = lists_data(self._conn, self.settings.sql_dir, self.period)
+                self._blob = pii_workbook(
+                    self._conn, self.settings.sql_dir, self._data, self.config, Scope.parse(entry["scope"]),
                     f"Daftar nama {entry['title']} {entry['period_label']}", max_bytes)
-        return self._cache[entry["report"]]
+            finally:
+                self._conn.rollback()
+            self._key = key
+        return self._blob
+
+    def close(self) -> None:
+        self._key, self._blob = None, None
+        self._stack.close()
 
 
 def send_reports(settings, period: str, smtp: SmtpSettings, *, resend: bool = False, actor: str = "tkpk",
@@ -136,6 +156,7 @@ def send_reports(settings, period: str, smtp: SmtpSettings, *, resend: bool = Fa
                 if outcome == "resent":
                     resent_reports.append(entry["report"])
     finally:
+        pii.close()
         if own_client:
             client.close()
         if resent_reports:

@@ -76,6 +76,7 @@ def summary_title(figures: dict) -> str:
 def build_reports(settings, period: str, *, run_id: str | None = None, config=None) -> list[dict]:
     """Build and save every report of `period`; return small descriptors (no personal data) for XCom."""
     from tkpk.config import load_config
+    from tkpk.reports.sql import reuse_results
     from tkpk.warehouse import get_engine
 
     period_obj = Period.parse(period)
@@ -86,7 +87,7 @@ def build_reports(settings, period: str, *, run_id: str | None = None, config=No
     work.mkdir()
     entries: list[dict] = []
     try:
-        with get_engine(settings.database_url).connect() as conn:
+        with get_engine(settings.database_url).connect() as conn, reuse_results(conn):
             data = load_period_data(conn, settings.sql_dir, period_obj)
             for spec in plan_reports(config):
                 entries.append(_build_summary(settings, conn, data, config, spec, work))

@@ -741,19 +741,26 @@ def opd_figures(data: PeriodData, config, opd, findings: pd.DataFrame) -> dict |
         f = f.sort_values(["submission_type", "source_file", "excel_row", "column_name", "check_name"],
                           na_position="first", kind="stable")
         f = f.astype(object).where(f.notna(), None)  # NaN/NA -> None: plain values for JSON, sorting, templates
+        masked: dict[str, str] = {}  # file names, sheets and messages repeat over thousands of findings
+
+        def masked_text(text: str) -> str:
+            if text not in masked:
+                masked[text] = mask_text(text)
+            return masked[text]
+
         for r in f.itertuples(index=False):
             rows.append({
                 "submission_type": r.submission_type,
-                "file": None if r.source_file is None else mask_text(str(r.source_file)),
-                "sheet": None if r.sheet is None else mask_text(str(r.sheet)),
+                "file": None if r.source_file is None else masked_text(str(r.source_file)),
+                "sheet": None if r.sheet is None else masked_text(str(r.sheet)),
                 "row": None if r.excel_row is None else int(r.excel_row),
                 # the column as the OPD's file wrote it ("Kode Kel"), else in words; never the canonical name
                 "column": (getattr(r, "header", None) or column_label(r.column_name)) if r.column_name else None,
                 "check": r.check_name,
                 "severity": r.severity,
                 "severity_label": SEVERITY_LABELS.get(r.severity, r.severity),
-                "message": mask_text(str(r.message)),
-                "value": None if r.value is None else mask_text(str(r.value)),
+                "message": masked_text(str(r.message)),
+                "value": None if r.value is None else masked_text(str(r.value)),
             })
     by_check: dict[tuple, dict] = {}
     for r in rows:

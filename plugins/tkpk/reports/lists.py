@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tkpk.period import Period
 from tkpk.reports.figures import (
     BPJS_PROGRAM,
     GRADUATION_PROGRAM,
@@ -60,10 +61,45 @@ def _names(frame: pd.DataFrame, data: PeriodData, config) -> pd.DataFrame:
     return frame
 
 
+def _reason_words(codes: pd.Series) -> list[str]:
+    """`reason_words` of each value, worked out once per distinct value (a few hundred among 100,000 rows)."""
+    words = {code: reason_words(code) for code in set(codes.tolist()) if isinstance(code, str)}
+    return [words[code] if isinstance(code, str) else reason_words(code) for code in codes.tolist()]
+
+
 def _records(frame: pd.DataFrame) -> list[dict]:
-    out = frame.astype(object).where(frame.notna(), None)
-    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
-            for row in out.to_dict("records")]
+    """Rows as plain dicts of Python values: missing values None, dates and times as ISO text."""
+    keys = list(frame.columns)
+    columns = []
+    for key in keys:
+        values = frame[key]
+        missing = values.isna().to_numpy()
+        plain = values.astype(object).tolist()  # Python ints, floats, str, bool, Timestamps, dates
+        if isinstance(values.dtype, pd.StringDtype) or values.dtype.kind in "biuf":
+            columns.append([None if m else v for v, m in zip(plain, missing, strict=True)])
+        else:  # object columns may hold dates (PostgreSQL), datetime64 columns Timestamps
+            columns.append([None if m else v.isoformat() if hasattr(v, "isoformat") else v
+                            for v, m in zip(plain, missing, strict=True)])
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def lists_data(conn, sql_dir: Path, period: Period | str) -> PeriodData:
+    """What the lists need of a period (its registry snapshot and the area names) without the report figures, which
+    `load_period_data` computes with a dozen queries: for sending, where the figures are already in the manifest."""
+    from sqlalchemy.orm import Session
+
+    from tkpk.registry import snapshot_for_period
+    from tkpk.reports.sql import prepare, query
+
+    period = Period.parse(period) if isinstance(period, str) else period
+    prepare(conn)
+    with Session(bind=conn) as session:
+        snap = snapshot_for_period(session, period)
+    empty = pd.DataFrame()
+    return PeriodData(period=period, snapshot_id=snap.snapshot_id if snap else None,
+                      snapshot_date=snap.snapshot_date if snap else None, areas=query(conn, sql_dir, "report_areas"),
+                      registry=empty, eligibility=empty, targeting=empty, coverage=empty, changes=empty,
+                      proposals=empty, review=empty, submissions=empty, expected=empty)
 
 
 def pii_sheets(conn, sql_dir: Path, data: PeriodData, config, scope: Scope) -> list[Sheet]:
@@ -86,7 +122,7 @@ def pii_sheets(conn, sql_dir: Path, data: PeriodData, config, scope: Scope) -> l
     inclusion = _names(query(conn, sql_dir, "list_inclusion", **params), data, config)
     for frame, column in ((exclusion, "reason"), (inclusion, "reason"), (bpjs, "reasons"), (graduation, "reasons")):
         if not frame.empty:
-            frame["reason_words"] = frame[column].map(reason_words)
+            frame["reason_words"] = _reason_words(frame[column])
     if not bpjs.empty:
         eligible = bpjs["eligible"].astype(bool)
         bpjs["quota_status"] = eligible.map({True: "Dalam kuota", False: "Daftar tunggu"})

@@ -12,8 +12,13 @@ formats (counts `#.##0`, rupiah, percentages, dates). Safety, whoever the recipi
 from __future__ import annotations
 
 import io
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from math import isinf
+
+from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
 
 from tkpk.normalize.nik import mask, mask_text
 
@@ -93,30 +98,31 @@ def write_workbook(sheets: list[Sheet], *, pii: bool, title: str) -> bytes:
         "percent": wb.add_format({**base, "num_format": "0.00%"}),
         "date": wb.add_format({**base, "num_format": "dd/mm/yyyy"}),
     }
+
+    def put(ws, row: int, col: int, text: str, cell_format) -> None:
+        ws.write_string(row, col, text, cell_format)
+        cell_format._get_xf_index()  # style numbers in the order xlsxwriter would give them (see _BulkWorksheet)
+
     used_names: set[str] = set()
     for sheet in sheets:
         name = _sheet_name(sheet.name, used_names)
-        ws = wb.add_worksheet(name)
-        ws.write_string(0, 0, sheet.title, fmt["title"])
+        ws = wb.add_worksheet(name, worksheet_class=_BulkWorksheet)
+        put(ws, 0, 0, sheet.title, fmt["title"])
         header_row = 1
         if sheet.note:
-            ws.write_string(1, 0, sheet.note, fmt["note"])
+            put(ws, 1, 0, sheet.note, fmt["note"])
             header_row = 2
         header_row += 1
-        widths = [len(c.header) for c in sheet.columns]
         for j, col in enumerate(sheet.columns):
-            ws.write_string(header_row, j, col.header, fmt["header"])
-        for i, row in enumerate(sheet.rows, start=header_row + 1):
-            for j, col in enumerate(sheet.columns):
-                shown = _write_cell(ws, i, j, row.get(col.key), col.kind, fmt, pii)
-                widths[j] = max(widths[j], len(shown))
+            put(ws, header_row, j, col.header, fmt["header"])
+        widths = ws.write_rows(header_row + 1, sheet.columns, sheet.rows, fmt, pii, wb.str_table)
         for j, col in enumerate(sheet.columns):
             ws.set_column(j, j, col.width or min(max(widths[j] + 2, 8), MAX_WIDTH))
         ws.freeze_panes(header_row + 1, 0)
         if sheet.rows:
             ws.autofilter(header_row, 0, header_row + len(sheet.rows), len(sheet.columns) - 1)
         else:
-            ws.write_string(header_row + 1, 0, "(tidak ada data)", fmt["note"])
+            put(ws, header_row + 1, 0, "(tidak ada data)", fmt["note"])
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(header_row)
@@ -124,30 +130,133 @@ def write_workbook(sheets: list[Sheet], *, pii: bool, title: str) -> bytes:
     return buf.getvalue()
 
 
-def _write_cell(ws, i: int, j: int, value, kind: str, fmt: dict, pii: bool) -> str:
-    """Write one cell; return the text as shown (for the column width)."""
+class _BulkWorksheet(Worksheet):
+    """A worksheet whose data rows are rendered to their `<row>` XML in one pass when they are written.
+
+    xlsxwriter's cell API keeps a tuple per cell and renders each through generic XML helpers at `close()`: for a
+    by-name list of 2 million cells that was most of the send step. The XML made here is the same, byte for byte
+    (tests/reports/test_xlsx.py compares every part of the package with the per-cell writer): the same shared-string
+    and style numbers, assigned in the same (row-major) order, the same `spans`, the same number text."""
+
+    def __init__(self):
+        super().__init__()
+        self._bulk_first: int | None = None  # first row of the rendered block (0-based)
+        self._bulk_xml: list[str] = []
+
+    def write_rows(self, first: int, columns: list[Column], rows: list[dict], fmt: dict, pii: bool,
+                   str_table) -> list[int]:
+        """Render `rows` from row `first` on (one cell per column, blank cells keep the text format); return the
+        shown width of each column (headers included)."""
+        widths = [len(c.header) for c in columns]
+        if not rows or not columns:
+            return widths
+        # the rows Excel can hold; later ones are dropped, as xlsxwriter's write_* calls drop them (-1)
+        last = min(first + len(rows), self.xls_rowmax) - 1
+        sst = str_table._get_shared_string_index
+        strmax = self.xls_strmax
+        # format name -> ` s="n"`; a format without a number gets it at its first use, in row-major order, as at
+        # xlsxwriter's close() (the header formats were numbered when written)
+        xf = {name: f' s="{f.xf_index}"' for name, f in fmt.items() if f.xf_index is not None}
+
+        def style(name: str) -> str:
+            xf[name] = f' s="{fmt[name]._get_xf_index()}"'
+            return xf[name]
+
+        dates: dict = {}
+        masked: dict[str, str] = {}  # mask_text per distinct text (file names, messages repeat down a column)
+        spans = f'1:{len(columns)}'
+        # per column: key, kind, `<c r="A` (the row number follows)
+        plan = [(c.key, c.kind, f'<c r="{xl_col_to_name(j)}') for j, c in enumerate(columns)]
+        numeric = ("int", "rupiah", "percent")
+        append = self._bulk_xml.append
+        row_number = first
+        for row in rows[: last - first + 1]:
+            row_number += 1
+            r = str(row_number)
+            cells = [f'<row r="{r}" spans="{spans}">']
+            add = cells.append
+            for j, (key, kind, ref) in enumerate(plan):
+                value = row.get(key)
+                if value is None or (type(value) is not str and _is_missing(value)):
+                    add(f'{ref}{r}"{xf.get("text") or style("text")}/>')
+                    continue
+                if kind in numeric and not isinstance(value, str):
+                    number = float(value)
+                    if isinf(number):
+                        raise TypeError("NAN/INF not supported in write_number() without 'nan_inf_to_errors' "
+                                        "Workbook() option")
+                    add(f'{ref}{r}"{xf.get(kind) or style(kind)}><v>{number:.16G}</v></c>')
+                    shown = len(f"{number:,.0f}") if kind != "percent" else 7
+                    if shown > widths[j]:
+                        widths[j] = shown
+                    continue
+                if kind == "date":
+                    serial = dates.get(value) if isinstance(value, Hashable) else None
+                    if serial is None:
+                        when = _as_date(value)
+                        serial = "" if when is None else f"{self._convert_date_time(when):.16G}"
+                        if isinstance(value, Hashable):
+                            dates[value] = serial
+                    if serial:
+                        add(f'{ref}{r}"{xf.get("date") or style("date")}><v>{serial}</v></c>')
+                        if widths[j] < 10:
+                            widths[j] = 10
+                        continue
+                text = value if type(value) is str else str(value)
+                if kind == "nik":
+                    if not pii:
+                        text = mask(text)
+                    name = "nik"
+                else:
+                    if not pii:
+                        shown_text = masked.get(text)
+                        if shown_text is None:
+                            shown_text = masked[text] = mask_text(text)
+                        text = shown_text
+                    name = "text_quoted" if text.startswith(FORMULA_PREFIXES) else "text"
+                n = len(text)
+                if n > widths[j]:
+                    widths[j] = n
+                if n > strmax // 2 and _utf16_len(text) > strmax:
+                    text = _utf16_truncate(text, strmax)
+                add(f'{ref}{r}"{xf.get(name) or style(name)} t="s"><v>{sst(text)}</v></c>')
+            add("</row>")
+            append("".join(cells))
+        for row in rows[last - first + 1:]:  # beyond Excel's last row: not written, but measured like the rest
+            for j, col in enumerate(columns):
+                widths[j] = max(widths[j], _shown_width(row.get(col.key), col.kind, pii))
+        if last >= first:
+            self._bulk_first = first
+            self._check_dimensions(last, len(columns) - 1)
+        return widths
+
+    def _write_rows(self) -> None:
+        if self._bulk_first is None:
+            super()._write_rows()
+            return
+        # the cells written one by one (title, note, header) all lie above the rendered block
+        dim_rowmax = self.dim_rowmax
+        self.dim_rowmax = self._bulk_first - 1
+        try:
+            super()._write_rows()
+        finally:
+            self.dim_rowmax = dim_rowmax
+        self.fh.writelines(self._bulk_xml)
+        self._bulk_xml = []
+
+
+def _shown_width(value, kind: str, pii: bool) -> int:
+    """The width of a cell as `write_rows` measures it, for rows it does not write."""
     if _is_missing(value):
-        ws.write_blank(i, j, None, fmt["text"])
-        return ""
+        return 0
     if kind in ("int", "rupiah", "percent") and not isinstance(value, str):
-        number = float(value)
-        ws.write_number(i, j, number, fmt[kind])
-        return f"{number:,.0f}" if kind != "percent" else "100,00%"
-    if kind == "date":
-        when = _as_date(value)
-        if when is not None:
-            ws.write_datetime(i, j, when, fmt["date"])
-            return "00/00/0000"
+        return len(f"{float(value):,.0f}") if kind != "percent" else 7
+    if kind == "date" and _as_date(value) is not None:
+        return 10
     text = str(value)
     if kind == "nik":
-        text = text if pii else mask(text)
-        ws.write_string(i, j, text, fmt["nik"])
-        return text
-    if not pii:
-        text = mask_text(text)
-    text, quoted = neutralise(text)
-    ws.write_string(i, j, text, fmt["text_quoted" if quoted else "text"])
-    return text
+        return len(text if pii else mask(text))
+    return len(text if pii else mask_text(text))
 
 
 def _sheet_name(name: str, used: set[str]) -> str:

@@ -35,13 +35,13 @@ def verval_lists(conn, sql_dir, data, config, scope, names) -> list[Sheet]:
     nonaktif = rows.iloc[0:0]
     dtsen = rows.iloc[0:0]
     if len(rows):
-        # the programs of the visited families only: the period's recipients are a province's millions of rows
         receiving = query(conn, sql_dir, "list_verval_receiving", period=str(data.period))
+        # only the families visited: the month's recipients are tens of thousands, the visits a few hundred
         receiving = receiving[receiving["id_keluarga"].isin(rows["id_keluarga"].dropna())]
         program_names = {p.code: p.name for p in config.programs.programs}
         programs = (receiving.assign(name=receiving["program"].map(program_names).fillna(receiving["program"]))
-                    .drop_duplicates(["id_keluarga", "name"]).sort_values(["id_keluarga", "name"])
-                    .groupby("id_keluarga")["name"].agg(", ".join)) if len(receiving) else pd.Series(dtype=object)
+                    .groupby("id_keluarga")["name"].agg(lambda s: ", ".join(sorted(set(s)))) if len(receiving)
+                    else pd.Series(dtype=object))
         rows = _common_source(rows.copy())
         rows["programs"] = rows["id_keluarga"].map(programs)
         nonaktif = rows[rows["hasil_verifikasi"].isin(list(NONAKTIF)) & rows["programs"].notna()].copy()

@@ -1,0 +1,95 @@
+"""The XLSX writer as it was before the by-name lists were rendered in bulk: one xlsxwriter call per cell.
+
+Kept for tests/reports/test_xlsx.py, which checks that `tkpk.reports.xlsx.write_workbook` still makes the same
+package, part by part (values, styles, shared strings, sheet layout)."""
+
+from __future__ import annotations
+
+import io
+
+from tkpk.normalize.nik import mask, mask_text
+from tkpk.reports.xlsx import MAX_WIDTH, Sheet, _as_date, _is_missing, _sheet_name, neutralise
+
+
+def reference_workbook(sheets: list[Sheet], *, pii: bool, title: str) -> bytes:
+    """The per-cell writer as it was before `_BulkWorksheet` (xlsxwriter's public API only)."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {
+        "in_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+    })
+    wb.set_properties({"title": title, "author": "TKPK Kota Jambi", "company": "Pemerintah Kota Jambi",
+                       "comments": "Dibuat otomatis oleh pipeline data TKPK Kota Jambi"})
+    base = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
+    fmt = {
+        "title": wb.add_format({**base, "bold": True, "font_size": 13}),
+        "note": wb.add_format({**base, "italic": True, "font_color": "#4b5563"}),
+        "header": wb.add_format({**base, "bold": True, "bg_color": "#0f766e", "font_color": "#ffffff",
+                                 "text_wrap": True, "border": 1, "border_color": "#d1d5db"}),
+        "text": wb.add_format({**base, "text_wrap": False}),
+        "text_quoted": wb.add_format({**base, "quote_prefix": True}),
+        "nik": wb.add_format({**base, "num_format": "@"}),
+        "int": wb.add_format({**base, "num_format": "#,##0"}),
+        "rupiah": wb.add_format({**base, "num_format": '"Rp"#,##0'}),
+        "percent": wb.add_format({**base, "num_format": "0.00%"}),
+        "date": wb.add_format({**base, "num_format": "dd/mm/yyyy"}),
+    }
+    used_names: set[str] = set()
+    for sheet in sheets:
+        name = _sheet_name(sheet.name, used_names)
+        ws = wb.add_worksheet(name)
+        ws.write_string(0, 0, sheet.title, fmt["title"])
+        header_row = 1
+        if sheet.note:
+            ws.write_string(1, 0, sheet.note, fmt["note"])
+            header_row = 2
+        header_row += 1
+        widths = [len(c.header) for c in sheet.columns]
+        for j, col in enumerate(sheet.columns):
+            ws.write_string(header_row, j, col.header, fmt["header"])
+        for i, row in enumerate(sheet.rows, start=header_row + 1):
+            for j, col in enumerate(sheet.columns):
+                shown = _write_cell(ws, i, j, row.get(col.key), col.kind, fmt, pii)
+                widths[j] = max(widths[j], len(shown))
+        for j, col in enumerate(sheet.columns):
+            ws.set_column(j, j, col.width or min(max(widths[j] + 2, 8), MAX_WIDTH))
+        ws.freeze_panes(header_row + 1, 0)
+        if sheet.rows:
+            ws.autofilter(header_row, 0, header_row + len(sheet.rows), len(sheet.columns) - 1)
+        else:
+            ws.write_string(header_row + 1, 0, "(tidak ada data)", fmt["note"])
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(header_row)
+    wb.close()
+    return buf.getvalue()
+
+
+def _write_cell(ws, i: int, j: int, value, kind: str, fmt: dict, pii: bool) -> str:
+    """Write one cell; return the text as shown (for the column width)."""
+    if _is_missing(value):
+        ws.write_blank(i, j, None, fmt["text"])
+        return ""
+    if kind in ("int", "rupiah", "percent") and not isinstance(value, str):
+        number = float(value)
+        ws.write_number(i, j, number, fmt[kind])
+        return f"{number:,.0f}" if kind != "percent" else "100,00%"
+    if kind == "date":
+        when = _as_date(value)
+        if when is not None:
+            ws.write_datetime(i, j, when, fmt["date"])
+            return "00/00/0000"
+    text = str(value)
+    if kind == "nik":
+        text = text if pii else mask(text)
+        ws.write_string(i, j, text, fmt["nik"])
+        return text
+    if not pii:
+        text = mask_text(text)
+    text, quoted = neutralise(text)
+    ws.write_string(i, j, text, fmt["text_quoted" if quoted else "text"])
+    return text
