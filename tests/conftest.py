@@ -32,6 +32,22 @@ MYSQL_ADMIN_URL = os.environ.get("TKPK_TEST_MYSQL_URL", "mysql+pymysql://root@12
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Longest work first: the tests that run Airflow itself (marker `airflow`, minutes each), then the xdist groups
+    (tests that must share one worker, handed out as one unit), then the rest, each in collection order. With
+    `-n 2 --dist loadgroup` and `--no-loadscope-reorder` (pyproject addopts) xdist hands out work in this order, so
+    both workers start on the long units and the many short tests fill in behind them, instead of a long test
+    starting last on one worker while the other has nothing left to do."""
+
+    def rank(item) -> int:
+        if item.get_closest_marker("airflow"):
+            return 0
+        return 1 if item.get_closest_marker("xdist_group") else 2
+
+    items.sort(key=rank)
+
+
 def _unavailable(what: str, exc: Exception):
     message = f"{what} tidak tersedia di mesin ini ({type(exc).__name__}: {exc})"
     if IN_CI:

@@ -1,8 +1,11 @@
 """Two steward operations of issue 7 through a real Airflow scheduler (embedded SQLite metadata, LocalExecutor):
 
-1. `airflow backfill create` for two past months: the backfill runs, executed by `airflow scheduler`, leave exactly
-   what the scheduled runs of those months leave (`airflow dags test` with the scheduled logical dates): every
-   result table, every report and every e-mail. Each backfill run reports on the month before its logical date.
+1. `airflow backfill create` for two past months at once (`--max-active-runs 2`, i.e. without the guide's
+   `--max-active-runs 1`): both months start together, October's eligibility waits in `wait_for_earlier_months`
+   until September's run has closed, no task uses a retry, and the backfill runs, executed by `airflow scheduler`,
+   leave exactly what the scheduled runs of those months leave (`airflow dags test` with the scheduled logical
+   dates): every result table, every report and every e-mail. Each backfill run reports on the month before its
+   logical date.
 2. One mapped `load_submission` fails (the OPD's file is rejected); the OPD sends a corrected file, and the steward
    clears only that task instance (task_id + map_index, with downstream) through the REST API the UI uses. Only
    that OPD's batch is replaced, the other OPDs' batches and task instances are untouched, linkage, eligibility and
@@ -10,7 +13,8 @@
    with nothing changed sends nothing.
 
 A backfill only creates runs, and `airflow dags test` cannot resume a cleared task instance, so both run through
-`airflow api-server` + `airflow scheduler` started here as subprocesses (`SchedulerStack`) and stopped afterwards.
+`airflow api-server` + `airflow scheduler` started here as subprocesses (`SchedulerStack`, on `LocalAirflow` of
+`make airflow`) and stopped afterwards. The two tests run on different xdist workers (no shared group).
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -26,54 +29,44 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from tkpk_airflow.local import LocalAirflow
 
-from tests.ops.airflow_stack import AirflowProcesses, free_port
+from tests.airflow_month import messages, month_env, synthetic_landing, warehouse
+from tests.ops.airflow_stack import free_port
 from tests.reliability.conftest import table_checksums
-from tests.test_airflow_run import AIRFLOW, _airflow, _messages
+from tests.warm_airflow import TASK_MODULES, WarmAirflow
 
-pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(600),
-              pytest.mark.xdist_group("airflow-scheduler")]
+pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[1]
 TKPK = Path(sys.executable).parent / "tkpk"
 DAG_ID = "tkpk_monthly"
 # The scheduled runs: 07:00 WIB on day 10 is 00:00 UTC; each reports on the calendar month before, in Jakarta time.
 SCHEDULED = {"2026-09": "2026-10-10T00:00:00+00:00", "2026-10": "2026-11-10T00:00:00+00:00"}
-HOUSEHOLDS = 300
-# The submissions every later stage reads (recipients, events, pregnancies, schools, BPJS TK, the two types synth
-# rejects in one of the months) and one kelurahan's proposals; the other OPDs stay away ("belum mengirim", a normal
-# outcome) so that each run has fewer task processes on two cores.
-KEEP = {"dinsos", "disnaker", "dinkes", "disdik", "disdukcapil", "koperasi", "pertanian"}
 RUN_TIMEOUT = 300
 
-# The scheduler process imports the libraries the tasks import, before the LocalExecutor forks its workers: a task
-# then starts in about a second instead of spending 5-7 s importing Great Expectations, pandas and Splink. Tasks
-# still go through the scheduler, the executor, the task supervisor and the execution API as in production.
-WARM_SCHEDULER = """
-import sys
-import great_expectations, pandas  # noqa: F401
-import tkpk.eligibility.store, tkpk.ingest.load, tkpk.linkage.monthly, tkpk.reports.build  # noqa: F401
-from airflow.__main__ import main
-sys.argv = ["airflow", "scheduler"]
-sys.exit(main())
-"""
+# The scheduler process imports the libraries the tasks import (TASK_MODULES), before the LocalExecutor forks its
+# workers: a task then starts in about a second instead of spending 5-7 s importing Great Expectations, pandas and
+# Splink. Tasks still go through the scheduler, the executor, the task supervisor and the execution API as in
+# production.
 
 
-class SchedulerStack(AirflowProcesses):
+class SchedulerStack(LocalAirflow):
     """`airflow api-server` and `airflow scheduler` (LocalExecutor) sharing one AIRFLOW_HOME with an SQLite metadata
     database, one JWT secret and the execution API at 127.0.0.1:<free port>. Runs come only from the test (job
     schedule off: an unpaused DAG would otherwise get a run for the latest cron point before today). Starting,
-    waiting and stopping the processes is `AirflowProcesses` (tests/ops/airflow_stack.py)."""
+    waiting and stopping the processes is `LocalAirflow` (plugins/tkpk_airflow/local.py, what `make airflow` runs)."""
 
     def __init__(self, work: Path, env: dict):
         work.mkdir(parents=True, exist_ok=True)
-        super().__init__(work, env)
-        self.base = f"http://127.0.0.1:{free_port()}"
+        super().__init__(dict(env), work, free_port(), processes=("api-server", "scheduler"),
+                         preload=TASK_MODULES)
+        self.base = self.base_url
         self.env.update({
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base}/execution/",
             "AIRFLOW__API__BASE_URL": self.base,
@@ -91,14 +84,12 @@ class SchedulerStack(AirflowProcesses):
 
     def prepare(self) -> None:
         """Metadata database and the serialized DAG (what the dag-processor would write)."""
-        self.run_cli(["db", "migrate"], timeout=300)
+        self.migrate()
         self.run_cli(["dags", "reserialize"], timeout=300)
 
     def start(self) -> None:
-        host, port = self.base.removeprefix("http://").split(":")
-        self.spawn("api-server", [AIRFLOW, "api-server", "--host", host, "--port", port, "--workers", "1"])
-        self.spawn("scheduler", [sys.executable, "-c", WARM_SCHEDULER])
-        self.wait_for_api(self.base)
+        super().start()
+        self.wait_ready()
         with urllib.request.urlopen(f"{self.base}/auth/token", timeout=10) as r:
             self._token = json.load(r)["access_token"]
 
@@ -135,40 +126,10 @@ class SchedulerStack(AirflowProcesses):
             time.sleep(2)
 
 
-def _synthetic_landing(out: Path, first: str, months: int) -> Path:
-    from tkpk.synth import generate
-
-    generate(out, first, households=HOUSEHOLDS, seed=5, months=months)
-    landing = out / "landing"
-    for folder in (p for p in landing.iterdir() if p.name != "registry"):
-        kelurahan = sorted(p.name for p in folder.iterdir() if p.name.startswith("kel-"))[:1]
-        for sub in folder.iterdir():
-            if sub.name not in KEEP | set(kelurahan):
-                shutil.rmtree(sub)
-    return landing
-
-
-def _warehouse(var: Path, landing: Path) -> str:
-    from tkpk.registry import load_snapshot
-    from tkpk.warehouse import get_engine, upgrade
-
-    (var / "airflow").mkdir(parents=True)
-    url = f"sqlite:///{var / 'warehouse.db'}"
-    upgrade(url)
-    for snapshot in sorted((landing / "registry").iterdir()):
-        load_snapshot(url, str(snapshot), date.fromisoformat(snapshot.name), actor="uji-operasi")
-    get_engine.cache_clear()
-    return url
-
-
-def _env(var: Path, landing: Path, smtp_port: int) -> dict:
-    from tkpk.demo import airflow_env
-
-    env = airflow_env(var, smtp_port)
-    env.update(TKPK_VAR_DIR=str(var), TKPK_DATABASE_URL=f"sqlite:///{var / 'warehouse.db'}",
-               TKPK_LANDING_URL=landing.as_uri(), TKPK_ARCHIVE_URL=(var / "archive").as_uri(),
-               GX_ANALYTICS_ENABLED="False")
-    return env
+def _month(var: Path, landing: Path, smtp_port: int, **extra: str) -> tuple[str, dict]:
+    """A warehouse at var/warehouse.db with the registry loaded, and the environment of its Airflow."""
+    url = warehouse(f"sqlite:///{var / 'warehouse.db'}", landing)
+    return url, month_env(var, landing, url, smtp_port, **extra)
 
 
 def _rows(url: str, sql: str, **params) -> list[tuple]:
@@ -207,13 +168,14 @@ def _send_log(url: str) -> list[tuple]:
 
 
 def _mail(outbox: Path) -> Counter:
-    return Counter((m["Subject"], m["To"]) for m in _messages(outbox))
+    return Counter((m["Subject"], m["To"]) for m in messages(outbox))
 
 
 def _scheduled_runs(env: dict, log: Path) -> None:
-    assert _airflow(["db", "migrate"], env, log) == 0, log.read_text()[-3000:]
-    for period in ("2026-09", "2026-10"):
-        assert _airflow(["dags", "test", DAG_ID, SCHEDULED[period]], env, log) == 0, log.read_text()[-5000:]
+    with WarmAirflow(env, log.with_suffix(".warm.log")) as airflow:
+        airflow.migrate(log)
+        for period in ("2026-09", "2026-10"):
+            assert airflow.run(["dags", "test", DAG_ID, SCHEDULED[period]], log) == 0, log.read_text()[-5000:]
 
 
 def _finished(runs: list[dict], count: int) -> list[dict] | None:
@@ -230,27 +192,28 @@ def _assert_clean(tis: dict, label: str) -> None:
     assert not bad, f"{label}: {bad}"
 
 
-def test_backfill_of_two_past_months_equals_the_scheduled_runs(tmp_path):
+@pytest.mark.timeout(1200)
+def test_backfill_of_two_months_at_once_keeps_their_order_and_equals_the_scheduled_runs(tmp_path):
     from tkpk.notify.mailsink import MailSink
 
-    landing = _synthetic_landing(tmp_path / "data", "2026-09", months=2)
+    # Seed 24: October has two newborns in poor families who become eligible (eligibility_change rows), so the
+    # comparison covers what a month reads from the month before; most seeds of this small city have none.
+    landing = synthetic_landing(tmp_path / "data", "2026-09", months=2, seed=24)
     scheduled_var, backfill_var = tmp_path / "scheduled", tmp_path / "backfill"
-    scheduled_url, backfill_url = _warehouse(scheduled_var, landing), _warehouse(backfill_var, landing)
     started = time.monotonic()
     with MailSink(scheduled_var / "outbox") as scheduled_sink, MailSink(backfill_var / "outbox") as backfill_sink, \
             ThreadPoolExecutor(1) as pool:
+        scheduled_url, scheduled_env = _month(scheduled_var, landing, scheduled_sink.port)
+        backfill_url, backfill_env = _month(backfill_var, landing, backfill_sink.port, TKPK_POKE_SECONDS="3")
         # The scheduled way runs beside the backfill: separate metadata databases, warehouses and mail sinks.
-        scheduled = pool.submit(_scheduled_runs, _env(scheduled_var, landing, scheduled_sink.port),
-                                tmp_path / "dags-test.log")
-        stack = SchedulerStack(tmp_path / "stack", _env(backfill_var, landing, backfill_sink.port))
+        scheduled = pool.submit(_scheduled_runs, scheduled_env, tmp_path / "dags-test.log")
+        stack = SchedulerStack(tmp_path / "stack", backfill_env)
         try:
             stack.prepare()
-            # One run at a time, oldest first: a month's eligibility reads the month before (quota keep, changes);
-            # the default --max-active-runs (10) would run both months at once.
             stack.run_cli(["backfill", "create", "--dag-id", DAG_ID, "--from-date", SCHEDULED["2026-09"],
-                           "--to-date", SCHEDULED["2026-10"], "--max-active-runs", "1"], timeout=300)
+                           "--to-date", SCHEDULED["2026-10"], "--max-active-runs", "2"], timeout=300)
             stack.start()
-            runs = stack.wait_until(lambda: _finished(stack.runs(), 2), "backfill runs")
+            runs = stack.wait_until(lambda: _finished(stack.runs(), 2), "backfill runs", timeout=1000)
             tis = {r["dag_run_id"]: stack.task_instances(r["dag_run_id"]) for r in runs}
         finally:
             stack.stop()
@@ -258,18 +221,27 @@ def test_backfill_of_two_past_months_equals_the_scheduled_runs(tmp_path):
         scheduled.result()
     total_seconds = time.monotonic() - started
 
-    # Two backfill runs at the scheduled logical dates, one after the other, both successful.
+    # Two backfill runs at the scheduled logical dates, both successful, each on the month before its logical date
+    # (Jakarta time), with no period given.
     by_date = {datetime.fromisoformat(r["logical_date"]): r for r in runs}
-    september, october = (by_date[datetime.fromisoformat(SCHEDULED[p])] for p in ("2026-09", "2026-10"))
+    ordered = [by_date[datetime.fromisoformat(SCHEDULED[p])] for p in sorted(SCHEDULED)]
+    september, october = ordered
     assert {r["run_type"] for r in runs} == {"backfill"}, runs
-    assert [september["state"], october["state"]] == ["success", "success"], runs
-    assert datetime.fromisoformat(september["end_date"]) <= datetime.fromisoformat(october["start_date"]), \
-        "the backfill ran both months at once"
-    for run_id, instances in tis.items():
-        _assert_clean(instances, run_id)
-    # Each run reported on the month before its logical date (Jakarta time), with no period given.
+    assert [r["state"] for r in ordered] == ["success", "success"], runs
     periods = dict(_rows(backfill_url, "SELECT run_id, period FROM pipeline_run"))
     assert periods == {september["dag_run_id"]: "2026-09", october["dag_run_id"]: "2026-10"}, periods
+    for r in ordered:
+        _assert_clean(tis[r["dag_run_id"]], r["dag_run_id"])
+    # The months did run at once (so the order below is the sensor's doing, not the backfill's) ...
+    assert datetime.fromisoformat(october["start_date"]) < datetime.fromisoformat(september["end_date"]), runs
+    # ... October's eligibility started only after September had closed its run ...
+    closed = datetime.fromisoformat(tis[september["dag_run_id"]][("summarize", -1)]["end_date"])
+    began = datetime.fromisoformat(tis[october["dag_run_id"]][("derive_events", -1)]["start_date"])
+    assert began >= closed, (began, closed)
+    # ... and nothing was retried: the waiting is pokes, not failures.
+    tries = {(r, k): t["try_number"] for r, instances in tis.items() for k, t in instances.items()
+             if t["state"] not in ("skipped", None)}
+    assert set(tries.values()) == {1}, {k: v for k, v in tries.items() if v != 1}
 
     # The same results as the scheduled runs: every result table of both months ...
     expected, actual = table_checksums(scheduled_url), table_checksums(backfill_url)
@@ -286,8 +258,8 @@ def test_backfill_of_two_past_months_equals_the_scheduled_runs(tmp_path):
     assert _send_log(scheduled_url) == _send_log(backfill_url)
     mail = _mail(scheduled_var / "outbox")
     assert mail and mail == _mail(backfill_var / "outbox")
-    print(f"\nbackfill of 2 months via the scheduler {backfill_seconds:.0f} s (beside the scheduled runs), whole "
-          f"test {total_seconds:.0f} s; rows: { {t: v[0] for t, v in actual.items()} }", file=sys.stderr)
+    print(f"\nbackfill of 2 months at once via the scheduler {backfill_seconds:.0f} s (beside the scheduled runs), "
+          f"whole test {total_seconds:.0f} s; rows: { {t: v[0] for t, v in actual.items()} }", file=sys.stderr)
 
 
 DOWNSTREAM = {"check_loads", "prepare_linkage", "link_partition", "finalize_linkage", "wait_for_earlier_months",
@@ -332,7 +304,7 @@ def test_clearing_one_failed_mapped_load_reruns_only_that_opd(tmp_path):
     from tkpk.notify.mailsink import MailSink
 
     period = "2026-10"
-    landing = _synthetic_landing(tmp_path / "data", period, months=1)
+    landing = synthetic_landing(tmp_path / "data", period, months=1)
     # Disnaker's first upload is broken (no recognisable header): its load is rejected and the task fails. The good
     # file is what Disnaker sends afterwards.
     folder = landing / period / "disnaker"
@@ -342,10 +314,10 @@ def test_clearing_one_failed_mapped_load_reruns_only_that_opd(tmp_path):
     good.rename(corrected)
     (folder / "Peserta BPJS TK Oktober 2026.csv").write_text("catatan;isi\nbelum lengkap;-\n", encoding="utf-8")
     var = tmp_path / "var"
-    url = _warehouse(var, landing)
     outbox = var / "outbox"
     with MailSink(outbox) as sink:
-        stack = SchedulerStack(tmp_path / "stack", _env(var, landing, sink.port))
+        url, env = _month(var, landing, sink.port)
+        stack = SchedulerStack(tmp_path / "stack", env)
         try:
             stack.prepare()
             stack.start()
@@ -354,7 +326,7 @@ def test_clearing_one_failed_mapped_load_reruns_only_that_opd(tmp_path):
             stack.wait_until(lambda: stack.run(run_id)["state"] in ("success", "failed"), "first run")
             first = stack.task_instances(run_id)
             batches, reports, send_log = _batches(url), _manifest_hashes(var, period), _send_log(url)
-            sent_first = len(_messages(outbox))
+            sent_first = len(messages(outbox))
             loads = {t["rendered_map_index"]: k for k, t in first.items() if k[0] == "load_submission"}
             key = loads["disnaker/disnaker_bpjstk"]
             assert first[key]["state"] == "failed", first[key]
@@ -374,12 +346,12 @@ def test_clearing_one_failed_mapped_load_reruns_only_that_opd(tmp_path):
             cleared_at = datetime.now().astimezone()
             second = _rerun(stack, run_id, key, first)
             batches_2, reports_2, send_log_2 = _batches(url), _manifest_hashes(var, period), _send_log(url)
-            mail_2 = _messages(outbox)[sent_first:]
+            mail_2 = messages(outbox)[sent_first:]
 
             # Nothing changed: clearing it once more reloads nothing new and sends nothing.
             third = _rerun(stack, run_id, key, second)
             batches_3, reports_3, send_log_3 = _batches(url), _manifest_hashes(var, period), _send_log(url)
-            sent_third = len(_messages(outbox))
+            sent_third = len(messages(outbox))
         finally:
             stack.stop()
 
@@ -427,50 +399,3 @@ def test_clearing_one_failed_mapped_load_reruns_only_that_opd(tmp_path):
     assert {b: v for b, v in batches_3.items() if b in batches_2} == batches_2
     assert [v[2] for b, v in batches_3.items() if b not in batches_2] == ["duplicate"]
     assert reports_3 == reports_2 and send_log_3 == send_log_2 and sent_third == sent_first + len(mail_2)
-
-
-THREE = {"2026-08": "2026-09-10T00:00:00+00:00", **SCHEDULED}
-
-
-@pytest.mark.timeout(1800)
-def test_backfill_of_three_months_at_once_keeps_their_order_without_retries(tmp_path):
-    """`--max-active-runs 3`: the three months start together; each month's eligibility waits in the sensor
-    until the month before has finished, and no task uses a retry (every try number is 1)."""
-    from tkpk.notify.mailsink import MailSink
-
-    landing = _synthetic_landing(tmp_path / "data", "2026-08", months=3)
-    var = tmp_path / "var"
-    url = _warehouse(var, landing)
-    with MailSink(var / "outbox") as sink:
-        env = dict(_env(var, landing, sink.port), TKPK_POKE_SECONDS="3")
-        stack = SchedulerStack(tmp_path / "stack", env)
-        try:
-            stack.prepare()
-            stack.run_cli(["backfill", "create", "--dag-id", DAG_ID, "--from-date", THREE["2026-08"],
-                           "--to-date", THREE["2026-10"], "--max-active-runs", "3"])
-            stack.start()
-            runs = stack.wait_until(lambda: _finished(stack.runs(), 3), "backfill runs", timeout=1700)
-            tis = {r["dag_run_id"]: stack.task_instances(r["dag_run_id"]) for r in runs}
-        finally:
-            stack.stop()
-
-    by_date = {datetime.fromisoformat(r["logical_date"]): r for r in runs}
-    ordered = [by_date[datetime.fromisoformat(THREE[p])] for p in sorted(THREE)]
-    assert [r["state"] for r in ordered] == ["success"] * 3, runs
-    periods = dict(_rows(url, "SELECT run_id, period FROM pipeline_run"))
-    assert [periods[r["dag_run_id"]] for r in ordered] == sorted(THREE)
-    for r in ordered:
-        _assert_clean(tis[r["dag_run_id"]], r["dag_run_id"])
-    # the months did run at once (so the order below is the sensor's doing, not the backfill's) ...
-    starts = [datetime.fromisoformat(r["start_date"]) for r in ordered]
-    ends = [datetime.fromisoformat(r["end_date"]) for r in ordered]
-    assert starts[1] < ends[0] and starts[2] < ends[1], (starts, ends)
-    # ... each month's eligibility started only after the month before had closed its run ...
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
-        closed = datetime.fromisoformat(tis[earlier["dag_run_id"]][("summarize", -1)]["end_date"])
-        began = datetime.fromisoformat(tis[later["dag_run_id"]][("derive_events", -1)]["start_date"])
-        assert began >= closed, (later["dag_run_id"], began, closed)
-    # ... and nothing was retried: the waiting is pokes, not failures
-    tries = {(r, k): t["try_number"] for r, instances in tis.items() for k, t in instances.items()
-             if t["state"] not in ("skipped", None)}
-    assert set(tries.values()) == {1}, {k: v for k, v in tries.items() if v != 1}

@@ -72,6 +72,8 @@ class Api:
 def stack(tmp_path_factory):
     from tkpk_airflow.local import LocalAirflow, ensure_passwords, local_env
 
+    from tests.airflow_month import two_kecamatan_reference
+    from tests.warm_airflow import TASK_MODULES
     from tkpk.config.accounts import load_accounts
     from tkpk.notify.mailsink import MailSink
     from tkpk.registry import load_snapshot
@@ -82,7 +84,7 @@ def stack(tmp_path_factory):
         pytest.skip("chromium is not installed") if not os.environ.get("CI") else pytest.fail("chromium missing")
     work = tmp_path_factory.mktemp("tkpk_view")
     data = work / "data"
-    generate(data, PERIOD, households=400, seed=5, months=1)
+    generate(data, PERIOD, households=400, seed=5, months=1, reference_dir=two_kecamatan_reference(work / "reference"))
     _add_doubtful_rows(data)
     var = work / "var"
     (var / "airflow").mkdir(parents=True)
@@ -107,12 +109,13 @@ def stack(tmp_path_factory):
         })
         # The view reads the warehouse in the api-server; the test process reads it too.
         os.environ.update({k: env[k] for k in ("TKPK_VAR_DIR", "TKPK_DATABASE_URL")})
-        airflow = LocalAirflow(env, work / "logs", port)
+        # The scheduler imports the tasks' libraries before its LocalExecutor forks (see tests/warm_airflow.py).
+        airflow = LocalAirflow(env, work / "logs", port, preload=TASK_MODULES)
         airflow.migrate()
         airflow.start()
         try:
             airflow.wait_ready()
-            base = f"http://127.0.0.1:{port}"
+            base = airflow.base_url
             yield {"base": base, "passwords": passwords, "url": url, "outbox": outbox, "airflow": airflow,
                    "work": work, "steward": Api(base, "steward", passwords["steward"])}
         finally:
@@ -163,8 +166,10 @@ def _wait_awaiting(stack, api: Api, run_id: str) -> None:
     # The worker process that parked the task reports its exit to the scheduler a few seconds later (longer under
     # load). An answer that resumes the task before that report arrives makes the scheduler mark the resumed
     # task failed ("executor reported success but the state is running", seen here with LocalExecutor on Airflow
-    # 3.3.2). A person answers minutes later; the test waits for the report to be through.
-    time.sleep(30)
+    # 3.3.2). A person answers minutes later; the test waits until the scheduler has logged that report.
+    finished = f"TaskInstance Finished: dag_id=tkpk_monthly, task_id=approve_reports, run_id={run_id},"
+    _wait(stack, f"{run_id}: the scheduler has the parked approval's exit",
+          lambda: finished in stack["airflow"].tail("scheduler", 2_000_000), timeout=300, every=1)
 
 
 def _wait_run(stack, api: Api, run_id: str) -> str:

@@ -7,7 +7,8 @@ SMTP sink that saves every e-mail to `var/outbox/`. The people in include/config
 manager's users (steward -> op, anggota -> viewer); their passwords live in `var/airflow-passwords.json` (created
 once, never overwritten). Nothing is reset. Ctrl-C stops every process it started.
 
-This module starts Airflow as subprocesses and does not import it, so the tests use `LocalAirflow` too.
+This module starts Airflow as subprocesses and does not import it, so the tests start their Airflow processes with
+`LocalAirflow` too (their own environment, port and processes, Celery workers through `spawn()`, `preload`).
 """
 
 from __future__ import annotations
@@ -96,77 +97,133 @@ def local_env(var: Path, *, smtp_port: int, api_port: int, accounts) -> dict:
 
 @dataclass
 class LocalAirflow:
-    """The four Airflow processes with one environment; `start()`, `wait_ready()`, `stop()`."""
+    """Airflow processes with one environment, each in its own process group (so `stop()` also ends the task
+    supervisors and api-server workers it forks), output appended to `log_dir/<name>.log`.
+
+    `make airflow` starts the four of PROCESSES; the tests start the same class with other `processes` (e.g.
+    api-server + scheduler), add Celery workers with `spawn()`, and may give `preload`: modules the scheduler imports
+    before its LocalExecutor forks the task workers, so a task starts in about a second instead of importing pandas
+    or Great Expectations itself (tasks still go through the executor, the supervisor and the execution API).
+
+    `migrate()`, `start()`, `wait_ready()`, `check_alive()`, `tail()`, `stop()`; as a context manager it starts,
+    waits for the api-server and stops on exit (also when starting fails)."""
 
     env: dict
     log_dir: Path
     api_port: int
     processes: tuple[str, ...] = PROCESSES
+    preload: tuple[str, ...] = ()
     procs: dict = field(default_factory=dict, init=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
 
     def cli(self, args: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run([_airflow(), *args], env=self.env, capture_output=True, text=True, timeout=timeout)
 
-    def migrate(self) -> None:
-        done = self.cli(["db", "migrate"])
+    def run_cli(self, args: list[str], timeout: float = 300) -> str:
+        """`airflow ARGS...` to completion: its stdout, or RuntimeError with the end of its output."""
+        done = self.cli(args, timeout=timeout)
         if done.returncode != 0:
-            raise RuntimeError(f"airflow db migrate gagal:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+            raise RuntimeError(f"airflow {' '.join(args)} gagal (kode {done.returncode}):\n{done.stdout[-2000:]}\n"
+                               f"{done.stderr[-2000:]}")
+        return done.stdout
+
+    def migrate(self) -> None:
+        self.run_cli(["db", "migrate"])
+
+    def command(self, name: str) -> list[str]:
+        """The command line of process `name` (an `airflow` subcommand)."""
+        if name == "api-server":
+            return airflow_command([name, "--host", "127.0.0.1", "--port", str(self.api_port), "--workers", "1"])
+        return airflow_command([name], preload=self.preload if name == "scheduler" else ())
+
+    def spawn(self, name: str, argv: list, env: dict | None = None) -> None:
+        """Start `argv` as process `name` in a new session, with `env` (default: the shared environment)."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        proc = subprocess.Popen([str(a) for a in argv], env=env or self.env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs[name] = (proc, log)
 
     def start(self) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
         for name in self.processes:
-            args = [name]
-            if name == "api-server":
-                args += ["--host", "127.0.0.1", "--port", str(self.api_port), "--workers", "1"]
-            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
-            proc = subprocess.Popen([_airflow(), *args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
-            self.procs[name] = (proc, log)
+            self.spawn(name, self.command(name))
+
+    def tail(self, name: str, chars: int = 3000) -> str:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
     def check_alive(self) -> None:
         for name, (proc, _) in self.procs.items():
             if proc.poll() is not None:
-                tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"airflow {name} berhenti (kode {proc.returncode}):\n{tail}")
+                raise RuntimeError(f"airflow {name} berhenti (kode {proc.returncode}):\n{self.tail(name)}")
+
+    def api_ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/api/v2/version", timeout=3) as r:
+                return r.status == 200
+        except OSError:
+            return False
 
     def wait_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
-        while True:
+        while not self.api_ready():
             self.check_alive()
-            try:
-                url = f"http://127.0.0.1:{self.api_port}/api/v2/version"
-                with urllib.request.urlopen(url, timeout=3) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
             if time.monotonic() > deadline:
-                raise TimeoutError(f"api-server belum siap setelah {timeout:.0f} dtk")
+                raise TimeoutError(f"api-server belum siap setelah {timeout:.0f} dtk:\n{self.tail('api-server')}")
             time.sleep(1)
 
     def stop(self) -> None:
+        """SIGTERM to every process group started here; after 30 s, or once its leader has exited, SIGKILL to
+        what is left of the group (forked task supervisors, api-server workers). Idempotent."""
         for proc, _log in self.procs.values():
             if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
+                _signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + 30
         for proc, log in self.procs.values():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait()
+                pass
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
             log.close()
         self.procs.clear()
+
+    def __enter__(self) -> LocalAirflow:
+        try:
+            self.start()
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _airflow() -> str:
     return str(Path(sys.executable).parent / "airflow")
+
+
+def airflow_command(args: list[str], preload: tuple[str, ...] = ()) -> list[str]:
+    """`airflow ARGS...`; with `preload`, a Python that imports those modules first and then runs the same CLI (the
+    modules are then in every process the command forks: LocalExecutor or Celery task processes)."""
+    if not preload:
+        return [_airflow(), *args]
+    imports = "".join(f"import {module}\n" for module in preload)
+    return [sys.executable, "-c", f"{imports}import sys\nfrom airflow.__main__ import main\n"
+                                  f"sys.argv = {['airflow', *args]!r}\nsys.exit(main())\n"]
 
 
 def _port_free(port: int) -> bool:

@@ -9,8 +9,8 @@ apache/airflow#49646) and reach the execution API at `http://127.0.0.1:<port>/ex
 Each worker gets its own Celery hostname and a `[core] hostname_callable` that returns it, so the hostname recorded on
 every task instance names the worker that ran it. `stop()` ends every process group it started, also on failure.
 
-`AirflowProcesses` is the process handling itself (spawn in a process group with a log file, run the CLI, wait for the
-api-server, tail a log, stop every group), shared with the LocalExecutor stack of tests/test_airflow_ops.py.
+The processes themselves (spawn in a process group with a log file, run the CLI, wait for the api-server, tail a
+log, stop every group) are `LocalAirflow` from plugins/tkpk_airflow/local.py, what `make airflow` runs.
 """
 
 from __future__ import annotations
@@ -18,16 +18,17 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import socket
-import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tkpk_airflow.local import LocalAirflow, airflow_command
+
+from tests.warm_airflow import TASK_MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = Path(sys.executable).parent / "airflow"
@@ -109,92 +110,23 @@ def drop_pg_database(url: str) -> None:
     admin.dispose()
 
 
-class AirflowProcesses:
-    """Airflow processes started by a test: each in its own process group (so `stop()` also ends the task
-    supervisors and api-server workers it forks), output in `<work>/<name>.log`, one environment `env`."""
-
-    def __init__(self, work: Path, env: dict | None = None):
-        self.work = work
-        self.env = dict(env or {})
-        self.procs: dict[str, tuple[subprocess.Popen, object]] = {}
-
-    def run_cli(self, args: list[str], timeout: float = 120) -> str:
-        """`airflow ARGS...` to completion; its stdout, or RuntimeError with the end of its output."""
-        done = subprocess.run([str(AIRFLOW), *args], env=self.env, capture_output=True, text=True, timeout=timeout)
-        if done.returncode != 0:
-            raise RuntimeError(f"airflow {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}\n"
-                               f"{done.stderr[-3000:]}")
-        return done.stdout
-
-    def spawn(self, name: str, argv: list, env: dict | None = None) -> None:
-        """Start `argv` (a whole command line) as process `name` in a new session."""
-        log = open(self.work / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
-        proc = subprocess.Popen([str(a) for a in argv], env=env or self.env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        self.procs[name] = (proc, log)
-
-    def check_alive(self) -> None:
-        for name, (proc, _) in self.procs.items():
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.tail(name)}")
-
-    def tail(self, name: str, chars: int = 4000) -> str:
-        path = self.work / f"{name}.log"
-        return path.read_text(errors="replace")[-chars:] if path.exists() else ""
-
-    def api_ready(self, base_url: str) -> bool:
-        try:
-            with urllib.request.urlopen(f"{base_url}/api/v2/version", timeout=3) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-    def wait_for_api(self, base_url: str, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.api_ready(base_url):
-            self.check_alive()
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"api-server not ready after {timeout:.0f} s:\n{self.tail('api-server')}")
-            time.sleep(1)
-
-    def stop(self) -> None:
-        """End every process group started here (SIGTERM, then SIGKILL after 30 s for what is left); idempotent."""
-        for proc, _log in self.procs.values():
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + 30
-        for proc, log in self.procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            try:  # the group may hold children (task supervisors, gunicorn/uvicorn workers) after the leader exits
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
-            log.close()
-        self.procs.clear()
-
-
 @dataclass
-class AirflowStack(AirflowProcesses):
-    """One Airflow deployment: `start()`, `trigger()`, `wait_for_run()`, `stop()` (also a context manager). The
-    dataclass fields `work`, `env` and `procs` are what `AirflowProcesses` works on."""
+class AirflowStack:
+    """One Celery deployment: `start()`, `trigger()`, `wait_for_run()`, `stop()`. Its
+    processes are `self.airflow` (`LocalAirflow`: api-server, scheduler, dag-processor, plus the workers)."""
 
     work: Path
     dags_folder: Path
     workers: int = 2
     concurrency: int = 2
     extra_env: dict = field(default_factory=dict)
-    env: dict = field(default_factory=dict, init=False)
-    procs: dict = field(default_factory=dict, init=False)
+    airflow: LocalAirflow | None = field(default=None, init=False)
     metadata_url: str = field(default="", init=False)
-    api_port: int = field(default=0, init=False)
     _redis: tuple | None = field(default=None, init=False)
+
+    @property
+    def env(self) -> dict:
+        return self.airflow.env
 
     # -- set-up -----------------------------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -209,7 +141,7 @@ class AirflowStack(AirflowProcesses):
         self._redis = (REDIS_URL, number, marker)
         self.metadata_url = create_pg_database("tkpk_af")
         result_backend = "db+" + self.metadata_url.replace("postgresql+psycopg2://", "postgresql://")
-        self.api_port = free_port()
+        api_port = free_port()
         from cryptography.fernet import Fernet
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
@@ -221,14 +153,14 @@ class AirflowStack(AirflowProcesses):
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
             "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
             "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tkpk_test_hostname.get",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{self.api_port}/execution/",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.metadata_url,
             "AIRFLOW__CELERY__BROKER_URL": broker,
             "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.concurrency),
-            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{self.api_port}",
-            "AIRFLOW__API__PORT": str(self.api_port),
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
+            "AIRFLOW__API__PORT": str(api_port),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
             "AIRFLOW__API_AUTH__JWT_ISSUER": "tkpk-celery-test",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
@@ -245,36 +177,31 @@ class AirflowStack(AirflowProcesses):
             "TKPK_APPROVAL_REQUIRED": "false",  # unattended: no steward's sign-off before sending
         })
         env.update(self.extra_env)
-        self.env = env
-        self.run_cli(["db", "migrate"], timeout=300)
+        self.airflow = LocalAirflow(env, self.work, api_port, processes=("api-server", "scheduler", "dag-processor"))
+        self.airflow.migrate()
 
     def start(self) -> None:
         self.prepare()
-        self.spawn("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1", "--port", str(self.api_port),
-                                  "--workers", "1"])
-        self.spawn("scheduler", [AIRFLOW, "scheduler"])
-        self.spawn("dag-processor", [AIRFLOW, "dag-processor"])
+        self.airflow.start()
         for i in range(1, self.workers + 1):
             name = f"worker{i}"
-            env = dict(self.env, TKPK_TEST_HOSTNAME=f"{name}.tkpk-test")
-            self.spawn(name, [AIRFLOW, "celery", "worker", "--celery-hostname", f"{name}@%h", "--concurrency",
-                               str(self.concurrency), "--skip-serve-logs", "--without-mingle", "--without-gossip"],
-                        env=env)
+            # The worker imports the tasks' libraries before its pool forks (see tests/warm_airflow.py).
+            command = airflow_command(["celery", "worker", "--celery-hostname", f"{name}@%h", "--concurrency",
+                                       str(self.concurrency), "--skip-serve-logs", "--without-mingle",
+                                       "--without-gossip"], preload=TASK_MODULES)
+            self.airflow.spawn(name, command, env=dict(self.env, TKPK_TEST_HOSTNAME=f"{name}.tkpk-test"))
         self.wait_until_ready()
 
     # -- waiting ----------------------------------------------------------------------------------------------------
     def wait_until_ready(self, timeout: float = 180) -> None:
+        self.airflow.wait_ready(timeout)
         deadline = time.monotonic() + timeout
-        pending = {"api-server", *(f"worker{i}" for i in range(1, self.workers + 1))}
+        pending = {f"worker{i}" for i in range(1, self.workers + 1)}
         while pending:
-            self.check_alive()
+            self.airflow.check_alive()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout:.0f} s: {sorted(pending)}")
-            if "api-server" in pending and self.api_ready(f"http://127.0.0.1:{self.api_port}"):
-                pending.discard("api-server")
-            for name in [p for p in pending if p.startswith("worker")]:
-                if " ready." in self.tail(name, 20000):
-                    pending.discard(name)
+            pending = {name for name in pending if " ready." not in self.airflow.tail(name, 20000)}
             time.sleep(1)
 
     def metadata(self, sql: str, **params) -> list[tuple]:
@@ -290,12 +217,13 @@ class AirflowStack(AirflowProcesses):
     def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while not self.metadata("SELECT 1 FROM serialized_dag WHERE dag_id = :d", d=dag_id):
-            self.check_alive()
+            self.airflow.check_alive()
             errors = self.metadata("SELECT filename, stacktrace FROM import_error")
             if errors:
                 raise RuntimeError(f"DAG import errors: {errors}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"DAG {dag_id} not parsed after {timeout:.0f} s\n{self.tail('dag-processor')}")
+                raise TimeoutError(f"DAG {dag_id} not parsed after {timeout:.0f} s\n"
+                                   f"{self.airflow.tail('dag-processor')}")
             time.sleep(2)
 
     def trigger(self, dag_id: str, run_id: str, conf: dict | None = None, logical_date: str | None = None) -> None:
@@ -306,7 +234,8 @@ class AirflowStack(AirflowProcesses):
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(2) as pool:
-            for future in [pool.submit(self.run_cli, args), pool.submit(self.run_cli, ["dags", "unpause", dag_id])]:
+            for future in [pool.submit(self.airflow.run_cli, args),
+                           pool.submit(self.airflow.run_cli, ["dags", "unpause", dag_id])]:
                 future.result()
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float, fail_on_retry: bool = False) -> str:
@@ -314,7 +243,7 @@ class AirflowStack(AirflowProcesses):
         error lines of its log (a test run on clean data should need no retry)."""
         deadline = time.monotonic() + timeout
         while True:
-            self.check_alive()
+            self.airflow.check_alive()
             rows = self.metadata("SELECT state FROM dag_run WHERE dag_id = :d AND run_id = :r", d=dag_id, r=run_id)
             state = rows[0][0] if rows else None
             if state in ("success", "failed"):
@@ -345,7 +274,8 @@ class AirflowStack(AirflowProcesses):
 
     # -- tear-down --------------------------------------------------------------------------------------------------
     def stop(self) -> None:
-        super().stop()
+        if self.airflow:
+            self.airflow.stop()
         if self._redis:
             try:
                 release_redis_db(*self._redis)
@@ -356,14 +286,3 @@ class AirflowStack(AirflowProcesses):
                 drop_pg_database(self.metadata_url)
             finally:
                 self.metadata_url = ""
-
-    def __enter__(self) -> AirflowStack:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()

@@ -1,6 +1,7 @@
 """The distributed run, for real (issue 7 item 6): `tkpk_monthly` end to end under the CeleryExecutor on this
 machine's Redis (broker) and PostgreSQL (metadata, result backend and warehouse), with an api-server, a scheduler, a
-dag-processor and two Celery workers started by the test and stopped afterwards (`airflow_stack.py`).
+dag-processor and two Celery workers started by the test and stopped afterwards (`airflow_stack.py`, on the
+`LocalAirflow` process helper of `make airflow`).
 
 The same synthetic month also runs embedded (`airflow dags test`, what `make demo` does) into a second warehouse;
 the two warehouses must agree on what the month produced (staged rows, person links, eligibility decisions and
@@ -197,16 +198,18 @@ def assert_clean_run(tasks: list[tuple], label: str) -> None:
 
 @pytest.fixture(scope="module")
 def month(tmp_path_factory) -> Path:
-    """A synthetic October with the submissions every later stage reads (recipients, events, pregnancies, schools,
-    BPJS TK, one kelurahan's proposals) and a batch the checks reject. The other OPDs' folders are removed: each
-    load is a Celery task that imports the quality stack, and the run must stay within a few minutes on two cores;
-    their absence is itself a normal outcome ("belum mengirim")."""
+    """A synthetic October (in two kecamatan, see tests/test_airflow_run.py) with the submissions every later stage
+    reads (recipients, events, pregnancies, schools, BPJS TK, one kelurahan's proposals) and a batch the checks
+    reject. The other OPDs' folders are removed: each load is a Celery task, and the run must stay within a few
+    minutes on two cores; their absence is itself a normal outcome ("belum mengirim")."""
     import shutil
 
+    from tests.airflow_month import two_kecamatan_reference
     from tkpk.synth import generate
 
     out = tmp_path_factory.mktemp("celery-month")
-    generate(out, PERIOD, households=HOUSEHOLDS, seed=20261, months=1)
+    generate(out, PERIOD, households=HOUSEHOLDS, seed=20261, months=1,
+             reference_dir=two_kecamatan_reference(out / "reference"))
     folder = out / "landing" / PERIOD
     kelurahan = sorted(p.name for p in folder.iterdir() if p.name.startswith("kel-"))[:1]
     keep = {"dinsos", "disnaker", "dinkes", "disdik", "disdukcapil", "koperasi", *kelurahan}
@@ -266,7 +269,7 @@ def test_tkpk_monthly_on_celery_matches_the_embedded_run(month, warehouses, tmp_
             state = stack.wait_for_run(DAG_ID, run_id, timeout=RUN_TIMEOUT, fail_on_retry=True)
             celery_seconds = time.monotonic() - started
             tasks = stack.task_states(DAG_ID, run_id)
-            logs = {name: stack.tail(name, 3000) for name in stack.procs}
+            logs = {name: stack.airflow.tail(name, 3000) for name in stack.airflow.procs}
         finally:
             stack.stop()
         sent = len(sink.messages)
