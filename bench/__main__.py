@@ -71,10 +71,20 @@ def ensure_data(scale: str) -> Path:
     """Synthetic data for the scale, generated once and cached by seed and size."""
     out = data_dir(scale)
     if not (out / "truth" / "manifest.json").exists():
+        # generated beside it and renamed into place: two benchmarks (or two test workers) asking for the same data
+        # at once each write their own copy, and the first to finish provides it
         cfg = SCALES[scale]
-        shutil.rmtree(out, ignore_errors=True)
-        subprocess.run([PY, "-m", "tkpk", "synth", "--out", str(out), "--period", PERIOD,
+        tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        subprocess.run([PY, "-m", "tkpk", "synth", "--out", str(tmp), "--period", PERIOD,
                         "--households", str(cfg["households"]), "--seed", str(cfg["seed"])], check=True)
+        if not (out / "truth" / "manifest.json").exists():
+            shutil.rmtree(out, ignore_errors=True)
+            try:
+                tmp.rename(out)
+            except OSError:  # the other one renamed its copy in between
+                pass
+        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
