@@ -8,36 +8,13 @@ from __future__ import annotations
 import io
 
 from tkpk.normalize.nik import mask, mask_text
-from tkpk.reports.xlsx import MAX_WIDTH, Sheet, _as_date, _is_missing, _sheet_name, neutralise
+from tkpk.reports.xlsx import MAX_WIDTH, Sheet, _as_date, _is_missing, _sheet_name, neutralise, new_workbook
 
 
 def reference_workbook(sheets: list[Sheet], *, pii: bool, title: str) -> bytes:
     """The per-cell writer as it was before `_BulkWorksheet` (xlsxwriter's public API only)."""
-    import xlsxwriter
-
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {
-        "in_memory": True,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-    })
-    wb.set_properties({"title": title, "author": "TKPK Kota Jambi", "company": "Pemerintah Kota Jambi",
-                       "comments": "Dibuat otomatis oleh pipeline data TKPK Kota Jambi"})
-    base = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
-    fmt = {
-        "title": wb.add_format({**base, "bold": True, "font_size": 13}),
-        "note": wb.add_format({**base, "italic": True, "font_color": "#4b5563"}),
-        "header": wb.add_format({**base, "bold": True, "bg_color": "#0f766e", "font_color": "#ffffff",
-                                 "text_wrap": True, "border": 1, "border_color": "#d1d5db"}),
-        "text": wb.add_format({**base, "text_wrap": False}),
-        "text_quoted": wb.add_format({**base, "quote_prefix": True}),
-        "nik": wb.add_format({**base, "num_format": "@"}),
-        "int": wb.add_format({**base, "num_format": "#,##0"}),
-        "rupiah": wb.add_format({**base, "num_format": '"Rp"#,##0'}),
-        "percent": wb.add_format({**base, "num_format": "0.00%"}),
-        "date": wb.add_format({**base, "num_format": "dd/mm/yyyy"}),
-    }
+    wb, fmt = new_workbook(buf, title)  # the workbook and its formats are the same for both writers
     used_names: set[str] = set()
     for sheet in sheets:
         name = _sheet_name(sheet.name, used_names)

@@ -71,11 +71,11 @@ def _is_missing(value) -> bool:
         return False
 
 
-def write_workbook(sheets: list[Sheet], *, pii: bool, title: str) -> bytes:
-    """Render the sheets to XLSX bytes. `pii=False` masks every NIK/No KK (see the module docstring)."""
+def new_workbook(buf, title: str):
+    """An xlsxwriter workbook writing into `buf` (no formulas, URLs or numbers guessed from text), its document
+    properties set, and the cell formats of every TKPK workbook: (workbook, formats by name)."""
     import xlsxwriter
 
-    buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {
         "in_memory": True,
         "strings_to_formulas": False,
@@ -98,6 +98,13 @@ def write_workbook(sheets: list[Sheet], *, pii: bool, title: str) -> bytes:
         "percent": wb.add_format({**base, "num_format": "0.00%"}),
         "date": wb.add_format({**base, "num_format": "dd/mm/yyyy"}),
     }
+    return wb, fmt
+
+
+def write_workbook(sheets: list[Sheet], *, pii: bool, title: str) -> bytes:
+    """Render the sheets to XLSX bytes. `pii=False` masks every NIK/No KK (see the module docstring)."""
+    buf = io.BytesIO()
+    wb, fmt = new_workbook(buf, title)
 
     def put(ws, row: int, col: int, text: str, cell_format) -> None:
         ws.write_string(row, col, text, cell_format)
