@@ -8,7 +8,15 @@ from __future__ import annotations
 import io
 
 from tkpk.normalize.nik import mask, mask_text
-from tkpk.reports.xlsx import MAX_WIDTH, Sheet, _as_date, _is_missing, _sheet_name, neutralise, new_workbook
+from tkpk.reports.xlsx import (
+    Sheet,
+    _as_date,
+    _is_missing,
+    _sheet_name,
+    finish_sheet,
+    neutralise,
+    new_workbook,
+)
 
 
 def reference_workbook(sheets: list[Sheet], *, pii: bool, title: str) -> bytes:
@@ -32,16 +40,7 @@ def reference_workbook(sheets: list[Sheet], *, pii: bool, title: str) -> bytes:
             for j, col in enumerate(sheet.columns):
                 shown = _write_cell(ws, i, j, row.get(col.key), col.kind, fmt, pii)
                 widths[j] = max(widths[j], len(shown))
-        for j, col in enumerate(sheet.columns):
-            ws.set_column(j, j, col.width or min(max(widths[j] + 2, 8), MAX_WIDTH))
-        ws.freeze_panes(header_row + 1, 0)
-        if sheet.rows:
-            ws.autofilter(header_row, 0, header_row + len(sheet.rows), len(sheet.columns) - 1)
-        else:
-            ws.write_string(header_row + 1, 0, "(tidak ada data)", fmt["note"])
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(header_row)
+        finish_sheet(ws, sheet, header_row, widths, lambda w, row, text: w.write_string(row, 0, text, fmt["note"]))
     wb.close()
     return buf.getvalue()
 

@@ -101,6 +101,21 @@ def new_workbook(buf, title: str):
     return wb, fmt
 
 
+def finish_sheet(ws, sheet: Sheet, header_row: int, widths: list[int], note) -> None:
+    """Column widths from the longest text shown, frozen header, filter (or "(tidak ada data)" written by
+    `note(ws, row, text)`), landscape pages one wide with the header repeated: the layout of every TKPK sheet."""
+    for j, col in enumerate(sheet.columns):
+        ws.set_column(j, j, col.width or min(max(widths[j] + 2, 8), MAX_WIDTH))
+    ws.freeze_panes(header_row + 1, 0)
+    if sheet.rows:
+        ws.autofilter(header_row, 0, header_row + len(sheet.rows), len(sheet.columns) - 1)
+    else:
+        note(ws, header_row + 1, "(tidak ada data)")
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
+
+
 def write_workbook(sheets: list[Sheet], *, pii: bool, title: str) -> bytes:
     """Render the sheets to XLSX bytes. `pii=False` masks every NIK/No KK (see the module docstring)."""
     buf = io.BytesIO()
@@ -123,16 +138,7 @@ def write_workbook(sheets: list[Sheet], *, pii: bool, title: str) -> bytes:
         for j, col in enumerate(sheet.columns):
             put(ws, header_row, j, col.header, fmt["header"])
         widths = ws.write_rows(header_row + 1, sheet.columns, sheet.rows, fmt, pii, wb.str_table)
-        for j, col in enumerate(sheet.columns):
-            ws.set_column(j, j, col.width or min(max(widths[j] + 2, 8), MAX_WIDTH))
-        ws.freeze_panes(header_row + 1, 0)
-        if sheet.rows:
-            ws.autofilter(header_row, 0, header_row + len(sheet.rows), len(sheet.columns) - 1)
-        else:
-            put(ws, header_row + 1, 0, "(tidak ada data)", fmt["note"])
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(header_row)
+        finish_sheet(ws, sheet, header_row, widths, lambda w, row, text: put(w, row, 0, text, fmt["note"]))
     wb.close()
     return buf.getvalue()
 
