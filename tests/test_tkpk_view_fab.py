@@ -22,13 +22,14 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import IN_CI
+from tests.review_queue import seed_review_queue
 
 ROOT = Path(__file__).resolve().parents[1]
 PERIOD = "2026-10"
@@ -42,32 +43,10 @@ def _seed(url: str) -> list[int]:
     """A rejected Disnaker batch (so Kiriman offers Muat ulang) and an accepted Koperasi batch with three rows in the
     review queue (so Tinjauan shows NIKs and decision buttons)."""
     from tkpk.warehouse import session_scope
-    from tkpk.warehouse.models import ReviewItem, StagedRow, SubmissionBatch
 
-    now = datetime(2026, 11, 10, 1, 0, tzinfo=UTC)
     with session_scope(url) as s:
-        s.add(SubmissionBatch(period=PERIOD, opd_code="disnaker", submission_type="disnaker_bpjstk",
-                              status="rejected", is_current=False, files=[], sha256="a" * 64, loaded_at=now,
-                              rows_total=9, rejection_reason="Kolom wajib 'Tanggal Mulai' tidak ditemukan."))
-        batch = SubmissionBatch(period=PERIOD, opd_code="koperasi", submission_type="koperasi_pemberdayaan",
-                                status="accepted", is_current=True, files=[], sha256="b" * 64, loaded_at=now,
-                                rows_total=3, rows_accepted=3)
-        s.add(batch)
-        s.flush()
-        ids = []
-        for n, nik in enumerate(NIKS):
-            row = StagedRow(batch_id=batch.batch_id, period=PERIOD, opd_code="koperasi",
-                            submission_type="koperasi_pemberdayaan", source_file="kop.xlsx", row_number=2 + n,
-                            nik=nik, nama=f"Orang {n}", tanggal_lahir=date(1970, 1, 1),
-                            kode_kelurahan="15.71.01.1001", data={})
-            s.add(row)
-            s.flush()
-            item = ReviewItem(period=PERIOD, row_id=row.row_id, candidate_id_art=f"ART{n}", match_probability=0.7,
-                              evidence="nama=0.9", fingerprint=f"fp{n}", status="open", created_at=now)
-            s.add(item)
-            s.flush()
-            ids.append(item.review_id)
-    return ids
+        return seed_review_queue(s, period=PERIOD, niks=NIKS, now=datetime(2026, 11, 10, 1, 0, tzinfo=UTC),
+                                 rejection_reason="Kolom wajib 'Tanggal Mulai' tidak ditemukan.")
 
 
 def _directory_config(work: Path) -> Path:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import getpass
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import openpyxl
 import pytest
 from sqlalchemy import select
 
 from tests.journey.conftest import PERIOD
+from tests.review_queue import seed_review_queue
 
 pytestmark = pytest.mark.xdist_group("journey")
 
@@ -29,31 +30,11 @@ def seed(url: str) -> list[int]:
     """A rejected Disnaker batch with a long reason, an accepted Koperasi batch with three rows queued for review,
     and two audit entries."""
     from tkpk.warehouse import audit, session_scope
-    from tkpk.warehouse.models import ReviewItem, StagedRow, SubmissionBatch
 
     now = datetime(2026, 11, 10, 1, 0, tzinfo=UTC)
     with session_scope(url) as s:
-        s.add(SubmissionBatch(period=PERIOD, opd_code="disnaker", submission_type="disnaker_bpjstk",
-                              status="rejected", is_current=False, files=[], sha256="a" * 64, loaded_at=now,
-                              rows_total=9, rejection_reason=LONG_REASON))
-        b = SubmissionBatch(period=PERIOD, opd_code="koperasi", submission_type="koperasi_pemberdayaan",
-                            status="accepted", is_current=True, files=[], sha256="b" * 64, loaded_at=now,
-                            rows_total=3, rows_accepted=3)
-        s.add(b)
-        s.flush()
-        ids = []
-        for n in range(3):
-            r = StagedRow(batch_id=b.batch_id, period=PERIOD, opd_code="koperasi",
-                          submission_type="koperasi_pemberdayaan", source_file="kop.xlsx", row_number=2 + n,
-                          nik=f"15710141017000{n:02d}", nama=f"Orang {n}", tanggal_lahir=date(1970, 1, 1),
-                          kode_kelurahan="15.71.01.1001", data={})
-            s.add(r)
-            s.flush()
-            item = ReviewItem(period=PERIOD, row_id=r.row_id, candidate_id_art=f"ART{n}", match_probability=0.7,
-                              evidence="nama=0.9", fingerprint=f"fp{n}", status="open", created_at=now)
-            s.add(item)
-            s.flush()
-            ids.append(item.review_id)
+        ids = seed_review_queue(s, period=PERIOD, niks=[f"15710141017000{n:02d}" for n in range(3)],
+                                rejection_reason=LONG_REASON, now=now)
         audit(s, actor="scheduled__x", action="load_duplicate", period=PERIOD, opd_code="disnaker")
         audit(s, actor="rina", action="retrigger", period=PERIOD, opd_code="disnaker")
     return ids
