@@ -60,9 +60,13 @@ def _explain(exc: ValidationError, path: Path) -> str:
     return "\n".join(lines)
 
 
+# libyaml's loader when PyYAML was built with it (ten times faster; the same safe subset of YAML).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: Path, model: type[T]) -> T:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except FileNotFoundError as exc:
         raise ConfigError(f"Berkas konfigurasi {path} tidak ditemukan.") from exc
     except yaml.YAMLError as exc:

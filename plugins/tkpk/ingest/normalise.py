@@ -123,6 +123,18 @@ def _is_none(a: np.ndarray) -> np.ndarray:
     return np.equal(a, None)
 
 
+def problem_codes(problem: np.ndarray) -> pd.Categorical:
+    """A problem-code array as a categorical helper column. The same as `pd.Categorical(problem)`, but only the
+    rows with a problem (usually few) are factorised."""
+    has = ~_is_none(problem)
+    if bool(has.all()):
+        return pd.Categorical(problem)
+    found = pd.Categorical(problem[has])
+    codes = np.full(len(problem), -1, dtype=found.codes.dtype)
+    codes[has] = found.codes
+    return pd.Categorical.from_codes(codes, dtype=found.dtype)
+
+
 def _arrow_backed(values: pd.Series) -> bool:
     return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
 
@@ -151,6 +163,12 @@ def _digits_int(values: pd.Series, start: int, stop: int) -> np.ndarray:
 
     arr = pa.array(values.astype("str").array)
     return pc.cast(pc.utf8_slice_codeunits(arr, start, stop), pa.int32()).to_numpy(zero_copy_only=False)
+
+
+def _ddmmyy(niks: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Day (+40 for women), month and two-digit year of 16-digit NIKs: one cast of digits 7-12."""
+    six = _digits_int(niks, 6, 12)
+    return six // 10000, six // 100 % 100, six % 100
 
 
 def _by_unique(values: pd.Series, fn) -> np.ndarray:
@@ -193,10 +211,7 @@ def nik_series(display: pd.Series, *, kind: str = "nik") -> tuple[pd.Series, np.
     problem[pending & region] = "kode_wilayah_salah"
     pending = _is_none(problem)
     if kind == "nik" and bool(pending.any()):
-        sub = digits[pending]
-        day = _digits_int(sub, 6, 8)
-        month = _digits_int(sub, 8, 10)
-        yy = _digits_int(sub, 10, 12)
+        day, month, yy = _ddmmyy(digits[pending])
         day = np.where(day > 40, day - 40, day)
         max_day = _MONTH_DAYS[np.clip(month, 0, 12)]
         max_day = np.where((month == 2) & (yy % 4 != 0), 28, max_day)
@@ -218,9 +233,7 @@ def decode_nik_series(nik: pd.Series, end: date) -> pd.DataFrame:
     if not bool(valid.any()):
         return out
     sub = nik[valid]
-    day = _digits_int(sub, 6, 8)
-    month = _digits_int(sub, 8, 10)
-    yy = _digits_int(sub, 10, 12)
+    day, month, yy = _ddmmyy(sub)
     female = day > 40
     day = np.where(female, day - 40, day)
     year = birth_years(yy, month, day, end)  # the one century rule (tkpk.normalize.nik)
@@ -455,7 +468,7 @@ def normalise(frame: pd.DataFrame, stype: SubmissionType, end: date, kelurahan: 
         _require_one_of(stype, display, problems, helpers, present, n)
     decoded = _nik_helpers(values_df, problems, helpers, stype, end, present)
     for name, problem in problems.items():
-        helpers[f"_{name}_problem"] = pd.Categorical(problem)
+        helpers[f"_{name}_problem"] = problem_codes(problem)
     _age_helper(values_df, helpers, end)
     helpers_df = pd.DataFrame(helpers, index=index)
     return Normalised(values=values_df, display=pd.DataFrame(display, index=index), helpers=helpers_df,
@@ -556,7 +569,7 @@ def _nik_helpers(values: pd.DataFrame, problems: dict, helpers: dict, stype: Sub
         tolerated = (problems["nik"] == "wajib_diisi") & others_ok
         problems["nik"] = np.where(tolerated, None, problems["nik"]).astype(object)
         warning[tolerated] = "nik_kosong_diterima"
-    helpers["_nik_warning"] = pd.Categorical(warning)
+    helpers["_nik_warning"] = problem_codes(warning)
     return decoded
 
 
@@ -572,23 +585,26 @@ def _age_helper(values: pd.DataFrame, helpers: dict, end: date) -> None:
 
 def duplicate_rows(display: pd.DataFrame, rows) -> pd.Series:
     """For each row that repeats an earlier row exactly (every canonical cell equal, as shown), the Excel row number
-    of the first one; NaN elsewhere. Rows are keyed by combining per-column codes (exact, no hashing)."""
+    of the first one; NaN elsewhere. Rows are keyed by combining per-column codes (exact, no hashing), column by
+    column; a row whose key is already unique cannot repeat another and is dropped, so after a NIK or name column
+    the other columns are coded for the few rows left."""
     n = len(display)
     out = np.full(n, np.nan)
     if n == 0 or len(display.columns) == 0:
         return pd.Series(out, index=display.index)
+    alive = np.arange(n)  # rows that may still repeat another
     key = np.zeros(n, dtype=np.int64)
-    key_max = 1
     for c in display.columns:
-        codes, count = factorize(display[c], with_uniques=False)
-        if key_max * (count + 1) >= 2**62:  # re-number the combined key (< n) before it could overflow
-            key, _ = pd.factorize(key)
-            key = key.astype(np.int64)
-            key_max = int(key.max()) + 1
-        key = key * (count + 1) + (codes + 1)
-        key_max *= count + 1
+        column = display[c] if len(alive) == n else display[c].iloc[alive]
+        codes, count = factorize(column, with_uniques=False)
+        key = key * (count + 1) + (codes + 1)  # key < len(alive) before this step: no overflow below 2**62 rows
+        shared = pd.Series(key).duplicated(keep=False).to_numpy()
+        alive, key = alive[shared], key[shared]
+        if not len(alive):
+            return pd.Series(out, index=display.index)
+        key = pd.factorize(key)[0].astype(np.int64)  # re-number (< len(alive)) for the next column
     _u, first_pos = np.unique(key, return_index=True)
-    first_of = first_pos[np.searchsorted(_u, key)]
-    dup = first_of != np.arange(n)
-    out[dup] = np.asarray(rows, dtype=float)[first_of[dup]]
+    first_of = alive[first_pos[np.searchsorted(_u, key)]]
+    dup = first_of != alive
+    out[alive[dup]] = np.asarray(rows, dtype=float)[first_of[dup]]
     return pd.Series(out, index=display.index)

@@ -437,9 +437,15 @@ def _read_csv(data: bytes, text: str, encoding: str, stype: SubmissionType, alia
     skip_lines = ends[data_start - 1] if 0 < data_start <= len(ends) else 0  # physical lines before the data
     utf8 = data if encoding == "utf-8" else (data[3:] if encoding == "utf-8-sig" else None)
     payload = utf8 if utf8 is not None else text.encode("utf-8")
-    _check_csv_shape(payload, text, delim, limits)
-    got = _csv_columns_arrow(payload, delim, skip_lines) if skip_lines == data_start else None
+    # Shape limits before any parser allocates cells. Counting bytes bounds the cells pyarrow makes; the exact
+    # records x widest record, which the line-by-line fallback allocates, is checked only when it is needed.
+    shape_checked = not _within_cells(payload, delim, limits)
+    if shape_checked:
+        _check_csv_shape(payload, text, delim, limits)
+    got = _csv_columns_arrow(payload, delim, skip_lines, limits) if skip_lines == data_start else None
     if got is None:
+        if not shape_checked:
+            _check_csv_shape(payload, text, delim, limits)
         columns, row_numbers = _csv_columns(text, delim, data_start, width, len(mapping))
     else:
         columns, row_numbers = got
@@ -452,6 +458,13 @@ def _read_csv(data: bytes, text: str, encoding: str, stype: SubmissionType, alia
 def _unmatched(header: list, mapping: dict[str, int]) -> list[str]:
     used = set(mapping.values())
     return [str(c).strip() for j, c in enumerate(header) if j not in used and isinstance(c, str) and c.strip()]
+
+
+def _within_cells(payload: bytes, delim: str, limits: FileLimits) -> bool:
+    """Lines, and lines plus delimiters (an upper bound of the cells: quoted delimiters count too), within the
+    limits. Two byte counts; a regular file that passes cannot parse into more cells than this."""
+    lines = payload.count(b"\n") + (0 if payload.endswith(b"\n") or not payload else 1)
+    return lines <= limits.max_rows and lines + payload.count(delim.encode()) <= limits.max_cells
 
 
 def _check_csv_shape(payload: bytes, text: str, delim: str, limits: FileLimits) -> None:
@@ -492,7 +505,8 @@ def _line_shape(payload: bytes, delim: int, chunk: int = 1 << 23) -> tuple[int, 
     return lines, widest + 1
 
 
-def _csv_columns_arrow(data: bytes, delim: str, skip_lines: int) -> tuple[dict[int, pd.Series], np.ndarray] | None:
+def _csv_columns_arrow(data: bytes, delim: str, skip_lines: int,
+                       limits: FileLimits) -> tuple[dict[int, pd.Series], np.ndarray] | None:
     """Fast path: pyarrow's multi-threaded CSV reader on the data part (every column as text), with the line number
     of each record computed from the newline positions (pyarrow skips empty lines; Excel numbers them). None when
     the file is irregular (ragged rows, newlines inside quotes, bare CR line ends): the caller falls back."""
@@ -519,6 +533,8 @@ def _csv_columns_arrow(data: bytes, delim: str, skip_lines: int) -> tuple[dict[i
     first_line = data[offset:end_first if end_first >= 0 else len(data)].decode("utf-8", errors="replace")
     first_line = first_line.rstrip("\r")
     width = len(next(csv.reader([first_line], delimiter=delim), [])) or 1
+    if width * len(line_numbers) > limits.max_cells:
+        return None  # pyarrow would set up `width` columns for every line: the caller checks the exact shape
     names = [f"c{j}" for j in range(width)]
 
     def invalid(_row):
