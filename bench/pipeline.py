@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         stats.sort_stats("tottime").print_stats(25)
         name = args.step + (f"-{args.partition}" if args.partition else "")
         Path(profile_dir, f"profile-{name}.txt").write_text(buf.getvalue())
+        prof.dump_stats(str(Path(profile_dir, f"profile-{name}.prof")))  # for pstats / snakeviz
     else:
         result = run_step(*call)
     print(json.dumps(result, default=str))

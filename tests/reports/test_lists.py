@@ -64,6 +64,38 @@ def test_lists_need_only_the_snapshot_and_area_names(fresh, config):
             assert shown(pii_sheets(conn, SQL_DIR, light, config, scope)) == shown(sheets), scope
 
 
+def test_lists_fingerprint_follows_what_the_lists_show(fresh, config):
+    """The REVISI fingerprint of the by-name lists (kept at build time instead of the lists): the same for the same
+    warehouse, different when only a name on a list changes (the report figures do not), when the configuration
+    the lists are written out with changes, and per scope."""
+    import dataclasses
+
+    from sqlalchemy import text
+
+    from tkpk.reports.figures import Scope, load_period_data
+    from tkpk.reports.lists import lists_hash, pii_sheets
+    from tkpk.warehouse import get_engine
+
+    engine = get_engine(fresh.database_url)
+    with engine.connect() as conn:
+        data = load_period_data(conn, SQL_DIR, PERIOD)
+        kota = lists_hash(conn, SQL_DIR, data, config, Scope("kota"))
+        assert lists_hash(conn, SQL_DIR, data, config, Scope("kota")) == kota
+        kel = Scope("kelurahan", "15.71.01.1001")
+        assert lists_hash(conn, SQL_DIR, data, config, kel) != kota
+        other_config = dataclasses.replace(config, version="lain")
+        assert lists_hash(conn, SQL_DIR, data, other_config, Scope("kota")) != kota
+        # one person named on the exclusion list gets a corrected name in the registry
+        row = next(r for r in next(s for s in pii_sheets(conn, SQL_DIR, data, config, Scope("kota"))
+                                   if s.name == "Kesalahan eksklusi").rows if r["nik"])
+    with engine.begin() as conn:
+        changed = conn.execute(text("UPDATE registry_person SET nama = :nama WHERE nik = :nik AND snapshot_id = :s"),
+                               {"nama": row["nama"] + " (ejaan baru)", "nik": row["nik"], "s": data.snapshot_id})
+        assert changed.rowcount >= 1
+    with engine.connect() as conn:
+        assert lists_hash(conn, SQL_DIR, data, config, Scope("kota")) != kota
+
+
 def test_records_are_plain_python_values():
     """What the lists hash and write: None for every kind of missing value, ISO text for dates, Python numbers."""
     from datetime import date, datetime

@@ -7,7 +7,8 @@ that sent something this period. Layout of the output (no personal data in any o
     var/reports/2026-10/manifest.json                what `tkpk.notify.send_reports` sends, with content hashes
     var/reports/2026-10/kota/laporan.html             for people and the archive (charts as files beside it)
     var/reports/2026-10/kota/email.html, email.txt    the e-mail body (charts by Content-ID)
-    var/reports/2026-10/kota/*.png, *.xlsx, data.json charts, detail tables, the figures that were hashed
+    var/reports/2026-10/kota/*.png, *.xlsx, data.json charts, detail tables, the figures exactly as hashed
+                                                     (canonical JSON: its sha256 is the content_hash)
 
 The directory of a period is replaced as a whole, so a re-run never leaves a mix of old and new files.
 """
@@ -18,6 +19,7 @@ import json
 import logging
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,12 +28,14 @@ from tkpk.reports import charts
 from tkpk.reports.figures import (
     PeriodData,
     Scope,
+    canonical_json,
     content_hash,
     headline_figures,
     load_period_data,
     opd_figures,
     opd_short_name,
     summary_figures,
+    text_hash,
 )
 from tkpk.reports.render import REVISION_MARKER, render_html, render_text, subject
 from tkpk.reports.xlsx import Column, Sheet, write_workbook
@@ -87,9 +91,15 @@ def build_reports(settings, period: str, *, run_id: str | None = None, config=No
     work.mkdir()
     entries: list[dict] = []
     try:
-        with get_engine(settings.database_url).connect() as conn, reuse_results(conn):
+        with (get_engine(settings.database_url).connect() as conn, reuse_results(conn),
+              ThreadPoolExecutor(max_workers=1, thread_name_prefix="tkpk-lists") as pool):
+            specs = plan_reports(config)
+            # The by-name lists' fingerprints (for authorised recipients) are mostly database work: they run on their
+            # own connection while this thread computes the figures, draws the charts and writes the workbooks.
+            pii_scopes = {spec.key: spec.scope for spec in specs if any(r["pii"] for r in spec.recipients)}
+            lists = pool.submit(_lists_hashes, settings, period_obj, config, pii_scopes) if pii_scopes else None
             data = load_period_data(conn, settings.sql_dir, period_obj)
-            for spec in plan_reports(config):
+            for spec in specs:
                 entries.append(_build_summary(settings, conn, data, config, spec, work))
             for opd in config.opds.all_opds():  # kelurahan folders too: their contacts or the kecamatan's
                 if not opd.contacts:
@@ -100,6 +110,11 @@ def build_reports(settings, period: str, *, run_id: str | None = None, config=No
                 entry = _build_opd(settings, conn, data, config, spec, work)
                 if entry:
                     entries.append(entry)
+            hashes = lists.result() if lists else {}
+            for entry in entries:
+                if entry["report"] in hashes:
+                    entry["content_hash_pii"] = content_hash({"report": entry["content_hash"],
+                                                              "lists": hashes[entry["report"]]})
         manifest = {"period": str(period_obj), "run_id": run_id, "config_version": config.version,
                     "reports": entries}
         (work / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -171,7 +186,7 @@ def _build_summary(settings, conn, data: PeriodData, config, spec: ReportSpec, w
     from tkpk.verval.report import verval_figures
 
     figures["verval"] = verval_figures(conn, settings.sql_dir, data, spec.scope)
-    base_hash = content_hash(figures)
+    figures_json = canonical_json(figures)
     title = summary_title(figures)
     heading = ("Laporan Bulanan TKPK Kota Jambi" if spec.kind == "kota"
                else f"Laporan Bulanan {figures['scope']['name']}")
@@ -183,14 +198,21 @@ def _build_summary(settings, conn, data: PeriodData, config, spec: ReportSpec, w
                   template=f"summary_{spec.kind}.html", text_template="summary.txt",
                   context={"f": figures, "heading": heading, "subheading": subheading},
                   images=_charts_for(figures, settings.reference_dir), attachments=[(xlsx_name, xlsx)], title=title,
-                  base_hash=base_hash)
-    if any(r["pii"] for r in spec.recipients):
-        from tkpk.reports.lists import pii_sheets, sheets_hash
-
-        lists_hash = sheets_hash(pii_sheets(conn, settings.sql_dir, data, config, spec.scope))
-        entry["content_hash_pii"] = content_hash({"report": base_hash, "lists": lists_hash})
+                  figures_json=figures_json)
+    if any(r["pii"] for r in spec.recipients):  # content_hash_pii: filled in by build_reports
         entry["pii_attachment"] = f"TKPK_Daftar_Nama_{_file_part(title)}_{data.period}.xlsx"
     return entry
+
+
+def _lists_hashes(settings, period: Period, config, scopes: dict[str, Scope]) -> dict[str, str]:
+    """report key -> fingerprint of its by-name lists (`tkpk.reports.lists.lists_hash`), on a connection of its own
+    (the lists need only the period's snapshot and the area names: `lists_data`)."""
+    from tkpk.reports.lists import lists_data, lists_hash
+    from tkpk.warehouse import get_engine
+
+    with get_engine(settings.database_url).connect() as conn:
+        data = lists_data(conn, settings.sql_dir, period)
+        return {key: lists_hash(conn, settings.sql_dir, data, config, scope) for key, scope in scopes.items()}
 
 
 def _file_part(title: str) -> str:
@@ -199,7 +221,9 @@ def _file_part(title: str) -> str:
 
 def _save(settings, spec: ReportSpec, period: Period, work: Path, figures: dict, *, template: str,
           text_template: str, context: dict, images: dict, attachments: list[tuple[str, bytes]], title: str,
-          base_hash: str) -> dict:
+          figures_json: str | None = None) -> dict:
+    """Save one report's files; `figures_json` is `canonical_json(figures)` when the caller has it already (the one
+    serialisation of the figures: data.json holds exactly what was hashed)."""
     folder = work / spec.slug
     folder.mkdir(parents=True, exist_ok=True)
     image_entries = []
@@ -217,8 +241,8 @@ def _save(settings, spec: ReportSpec, period: Period, work: Path, figures: dict,
     (folder / "laporan.html").write_text(archive.replace(REVISION_MARKER, ""), encoding="utf-8")
     (folder / "email.html").write_text(email, encoding="utf-8")
     (folder / "email.txt").write_text(text, encoding="utf-8")
-    (folder / "data.json").write_text(json.dumps(figures, indent=1, ensure_ascii=False, default=str),
-                                      encoding="utf-8")
+    figures_json = figures_json if figures_json is not None else canonical_json(figures)
+    (folder / "data.json").write_text(figures_json, encoding="utf-8")
     attachment_entries = []
     for name, blob in attachments:
         (folder / name).write_bytes(blob)
@@ -231,7 +255,7 @@ def _save(settings, spec: ReportSpec, period: Period, work: Path, figures: dict,
         "period_label": period.label(),
         "scope": spec.scope.key if spec.scope else None,
         "recipients": spec.recipients,
-        "content_hash": base_hash,
+        "content_hash": text_hash(figures_json),
         "content_hash_pii": None,
         "headline": headline_figures(figures),
         "html": "email.html",
@@ -405,4 +429,4 @@ def _build_opd(settings, conn, data: PeriodData, config, spec: ReportSpec, work:
     return _save(settings, spec, data.period, work, figures, template="opd_feedback.html",
                  text_template="opd_feedback.txt",
                  context={"f": figures, "heading": heading, "subheading": subheading},
-                 images={}, attachments=[(xlsx_name, xlsx)], title=title, base_hash=content_hash(figures))
+                 images={}, attachments=[(xlsx_name, xlsx)], title=title)

@@ -70,9 +70,17 @@ def opd_short_name(code: str, name: str | None = None) -> str:
     return code.replace("-", " ").title()
 
 
+def canonical_json(data: object) -> str:
+    """A report's data as canonical JSON (sorted keys, no spaces): what `content_hash` hashes and `data.json` holds."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def content_hash(data: object) -> str:
     """sha256 of the canonical JSON of a report's data: stable across runs, independent of MIME bytes."""
-    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return text_hash(canonical_json(data))
+
+
+def text_hash(blob: str) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 

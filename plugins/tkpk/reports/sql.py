@@ -72,8 +72,14 @@ def query(conn: Connection, sql_dir: Path, name: str, **params) -> pd.DataFrame:
 
 def _run(conn: Connection, sql_dir: Path, name: str, params: dict) -> pd.DataFrame:
     result = conn.execute(text(load_sql(sql_dir, name)), params)
-    # plain tuples: pandas probes each SQLAlchemy Row for attributes it lacks, one raised KeyError per row
-    frame = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=[c.lower() for c in result.keys()])
+    columns = [c.lower() for c in result.keys()]
+    # The driver's own tuples: a text() query has no result types for SQLAlchemy to process, and making a Row of
+    # each of half a million by-name rows, then a tuple again for pandas, cost 3 s of a province build.
+    try:
+        rows = result.cursor.fetchall() if result.returns_rows else []
+    finally:
+        result.close()
+    frame = pd.DataFrame(rows, columns=columns)
     for column in frame.columns:
         # PostgreSQL and MariaDB return SUM() over integers as NUMERIC (Decimal): back to plain numbers
         values = frame[column]
