@@ -438,14 +438,12 @@ def _read_csv(data: bytes, text: str, encoding: str, stype: SubmissionType, alia
     utf8 = data if encoding == "utf-8" else (data[3:] if encoding == "utf-8-sig" else None)
     payload = utf8 if utf8 is not None else text.encode("utf-8")
     # Shape limits before any parser allocates cells. Counting bytes bounds the cells pyarrow makes; the exact
-    # records x widest record, which the line-by-line fallback allocates, is checked only when it is needed.
-    shape_checked = not _within_cells(payload, delim, limits)
-    if shape_checked:
+    # records x widest record, which the line-by-line fallback allocates, is checked before that fallback.
+    if not _within_cells(payload, delim, limits):
         _check_csv_shape(payload, text, delim, limits)
     got = _csv_columns_arrow(payload, delim, skip_lines, limits) if skip_lines == data_start else None
     if got is None:
-        if not shape_checked:
-            _check_csv_shape(payload, text, delim, limits)
+        _check_csv_shape(payload, text, delim, limits)
         columns, row_numbers = _csv_columns(text, delim, data_start, width, len(mapping))
     else:
         columns, row_numbers = got

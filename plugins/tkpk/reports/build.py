@@ -186,7 +186,6 @@ def _build_summary(settings, conn, data: PeriodData, config, spec: ReportSpec, w
     from tkpk.verval.report import verval_figures
 
     figures["verval"] = verval_figures(conn, settings.sql_dir, data, spec.scope)
-    figures_json = canonical_json(figures)
     title = summary_title(figures)
     heading = ("Laporan Bulanan TKPK Kota Jambi" if spec.kind == "kota"
                else f"Laporan Bulanan {figures['scope']['name']}")
@@ -197,8 +196,7 @@ def _build_summary(settings, conn, data: PeriodData, config, spec: ReportSpec, w
     entry = _save(settings, spec, data.period, work, figures,
                   template=f"summary_{spec.kind}.html", text_template="summary.txt",
                   context={"f": figures, "heading": heading, "subheading": subheading},
-                  images=_charts_for(figures, settings.reference_dir), attachments=[(xlsx_name, xlsx)], title=title,
-                  figures_json=figures_json)
+                  images=_charts_for(figures, settings.reference_dir), attachments=[(xlsx_name, xlsx)], title=title)
     if any(r["pii"] for r in spec.recipients):  # content_hash_pii: filled in by build_reports
         entry["pii_attachment"] = f"TKPK_Daftar_Nama_{_file_part(title)}_{data.period}.xlsx"
     return entry
@@ -220,10 +218,9 @@ def _file_part(title: str) -> str:
 
 
 def _save(settings, spec: ReportSpec, period: Period, work: Path, figures: dict, *, template: str,
-          text_template: str, context: dict, images: dict, attachments: list[tuple[str, bytes]], title: str,
-          figures_json: str | None = None) -> dict:
-    """Save one report's files; `figures_json` is `canonical_json(figures)` when the caller has it already (the one
-    serialisation of the figures: data.json holds exactly what was hashed)."""
+          text_template: str, context: dict, images: dict, attachments: list[tuple[str, bytes]], title: str) -> dict:
+    """Save one report's files. The figures are serialised once: data.json holds exactly what `content_hash`
+    hashes."""
     folder = work / spec.slug
     folder.mkdir(parents=True, exist_ok=True)
     image_entries = []
@@ -241,7 +238,7 @@ def _save(settings, spec: ReportSpec, period: Period, work: Path, figures: dict,
     (folder / "laporan.html").write_text(archive.replace(REVISION_MARKER, ""), encoding="utf-8")
     (folder / "email.html").write_text(email, encoding="utf-8")
     (folder / "email.txt").write_text(text, encoding="utf-8")
-    figures_json = figures_json if figures_json is not None else canonical_json(figures)
+    figures_json = canonical_json(figures)
     (folder / "data.json").write_text(figures_json, encoding="utf-8")
     attachment_entries = []
     for name, blob in attachments:
